@@ -1,0 +1,22 @@
+import { Route, Router } from '@solidjs/router'
+import { Layout } from './views/Layout.tsx'
+import { Home } from './views/Home.tsx'
+import { CreateNeighbourhood } from './views/CreateNeighbourhood.tsx'
+import { Join } from './views/Join.tsx'
+import { NewPost } from './views/NewPost.tsx'
+import { Invite } from './views/Invite.tsx'
+import { Settings } from './views/Settings.tsx'
+
+export function App() {
+  return (
+    <Router root={Layout}>
+      <Route path="/" component={Home} />
+      <Route path="/create" component={CreateNeighbourhood} />
+      <Route path="/join/:id" component={Join} />
+      <Route path="/new" component={NewPost} />
+      <Route path="/invite" component={Invite} />
+      <Route path="/settings" component={Settings} />
+      <Route path="*" component={Home} />
+    </Router>
+  )
+}

@@ -1,0 +1,36 @@
+import { Show, createSignal, onCleanup } from 'solid-js'
+import { t, timeAgo } from '../i18n/index.ts'
+
+/**
+ * Where the device stands, always in view and in words: offline or online, how many changes are not
+ * yet sent, when it last synced. Announced politely to screen readers when it changes.
+ */
+export type ConnectionState = 'offline' | 'connecting' | 'open' | 'refused'
+
+export function StatusBar(props: { connection: ConnectionState; pendingChanges: number; lastSync: number | undefined }) {
+  const [now, setNow] = createSignal(Date.now())
+  const timer = setInterval(() => setNow(Date.now()), 30_000)
+  onCleanup(() => clearInterval(timer))
+
+  const state = () => props.connection
+  const label = () =>
+    state() === 'open' ? t('status.online') : state() === 'offline' ? t('status.offline') : state() === 'refused' ? t('status.refused') : t('status.connecting')
+  const pending = () =>
+    props.pendingChanges === 0 ? t('status.pending.none') : props.pendingChanges === 1 ? t('status.pending.one') : t('status.pending.many', { count: props.pendingChanges })
+
+  return (
+    <section class="status" classList={{ [`status--${state()}`]: true }} aria-label={t('status.region')}>
+      <p role="status" class="status__line">
+        <span class="status__dot" aria-hidden="true" />
+        <strong data-testid="connection">{label()}</strong>
+        <span data-testid="pending">{pending()}</span>
+        <span data-testid="last-sync">
+          {props.lastSync ? t('status.lastSync', { when: timeAgo(props.lastSync, now()) }) : t('status.neverSynced')}
+        </span>
+      </p>
+      <Show when={state() === 'offline'}>
+        <p class="status__hint">{t('status.offlineHint')}</p>
+      </Show>
+    </section>
+  )
+}

@@ -1,0 +1,68 @@
+import Dexie, { type EntityTable, type Table } from 'dexie'
+import type { MemberRow, NeighbourhoodRow, PostRow } from '../../shared/projector.ts'
+import type { DocUrl, MemberId } from '../../shared/ids.ts'
+
+/**
+ * The device's query index and device-local state.
+ * - `posts`, `members`, `neighbourhoods`: derived from the Automerge documents by the projector;
+ *   dropping them and projecting again gives the same rows.
+ * - `profiles`, `settings`, `syncState`: belong to this device only and are never synced.
+ */
+
+/** A row of the board: the projected post plus whether the relay has it yet. */
+export interface BoardPost extends PostRow {
+  /** True while the post exists only on this device (and maybe its other tabs). */
+  pending: boolean
+}
+
+/** Someone who uses this device, as a member of one neighbourhood. */
+export interface Profile {
+  id: MemberId
+  displayName: string
+  neighbourhood: DocUrl
+  feed: DocUrl
+  createdAt: number
+}
+
+/** What the relay is known to hold of one document, remembered across reloads. */
+export interface DocSyncState {
+  url: DocUrl
+  /** Heads the relay reported for this document (Automerge change hashes, hex). */
+  relayHeads: string[]
+  at: number
+}
+
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges'
+export interface Setting {
+  key: SettingKey
+  value: string | number | null
+}
+
+export type PlacetteDb = Dexie & {
+  /** Keyed by [feed, id]. */
+  posts: Table<BoardPost, [string, string]>
+  members: EntityTable<MemberRow, 'key'>
+  neighbourhoods: EntityTable<NeighbourhoodRow, 'url'>
+  profiles: EntityTable<Profile, 'id'>
+  settings: EntityTable<Setting, 'key'>
+  syncState: EntityTable<DocSyncState, 'url'>
+}
+
+export const DB_NAME = 'placette-index'
+
+export function openDb(name = DB_NAME): PlacetteDb {
+  const db = new Dexie(name) as PlacetteDb
+  db.version(1).stores({
+    // [feed+id]: a post is identified within its author's feed, so one feed cannot overwrite another's rows.
+    posts: '[feed+id], id, feed, [neighbourhood+createdAt], [neighbourhood+kind]',
+    members: 'key, neighbourhood, id, feed',
+    neighbourhoods: 'url',
+    profiles: 'id, neighbourhood',
+    settings: 'key',
+    syncState: 'url',
+  })
+  return db
+}
+
+/** Index tables: safe to drop, rebuilt by the projector. */
+export const INDEX_TABLES = ['posts', 'members', 'neighbourhoods'] as const

@@ -1,0 +1,63 @@
+import { createSignal } from 'solid-js'
+import { fr, type MessageKey } from './fr.ts'
+import { en } from './en.ts'
+import type { IssueCode } from '../../shared/errors.ts'
+
+/** The one i18n module: every string a person sees goes through `t`. French first. */
+export const LANGUAGES = ['fr', 'en'] as const
+export type Language = (typeof LANGUAGES)[number]
+export type { MessageKey }
+
+const dictionaries: Record<Language, Record<MessageKey, string>> = { fr, en }
+const [language, setLanguageSignal] = createSignal<Language>('fr')
+
+export { language }
+
+export function isLanguage(value: unknown): value is Language {
+  return (LANGUAGES as readonly unknown[]).includes(value)
+}
+
+export function setLanguage(lang: Language): void {
+  setLanguageSignal(lang)
+  if (typeof document !== 'undefined') document.documentElement.lang = lang
+}
+
+/** The language a new device starts in: French, unless the browser asks for English first. */
+export function defaultLanguage(preferred: readonly string[]): Language {
+  const first = preferred[0]?.toLowerCase() ?? 'fr'
+  return first.startsWith('en') ? 'en' : 'fr'
+}
+
+/** Translates `key`, filling `{name}` placeholders from `params`. Reactive: reads the language signal. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text = dictionaries[language()][key] ?? fr[key] ?? key
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`))
+}
+
+/** Words for a field issue's code. */
+export const issueText = (code: IssueCode): string => t(`error.${code}` as MessageKey)
+
+/** "il y a 5 min" / "5 min ago". */
+export function timeAgo(at: number, now = Date.now()): string {
+  const minutes = Math.floor((now - at) / 60_000)
+  if (minutes < 1) return t('when.justNow')
+  if (minutes < 60) return t('when.minutes', { n: minutes })
+  const hours = Math.floor(minutes / 60)
+  if (hours < 24) return t('when.hours', { n: hours })
+  return t('when.days', { n: Math.floor(hours / 24) })
+}
+
+/** A kind or category code in words; codes from a newer version fall back to a neutral word. */
+export function kindText(kind: string): string {
+  const key = `kind.${kind}` as MessageKey
+  return key in fr ? t(key) : t('kind.unknown')
+}
+
+export function categoryText(category: string): string {
+  const key = `category.${category}` as MessageKey
+  return key in fr ? t(key) : t('category.other')
+}
+
+export function formatDate(at: number): string {
+  return new Intl.DateTimeFormat(language() === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at)
+}

@@ -1,0 +1,103 @@
+import 'fake-indexeddb/auto'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as A from '@automerge/automerge'
+import { Repo } from '@automerge/automerge-repo'
+import { Projector } from './projector.ts'
+import { RelayAdapter } from './websocket-adapter.ts'
+import { openDb, type PlacetteDb } from '../db/db.ts'
+import { newFeed, newPost, type FeedDoc } from '../../shared/schema/feed.ts'
+import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import { newMemberId, newPostId, randomId, type DocUrl, type MemberId } from '../../shared/ids.ts'
+
+// The projector against a real repo (no network) and Dexie on fake-indexeddb: one layer, its real
+// neighbours, only the browser's IndexedDB faked.
+let cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanup) await c()
+  cleanup = []
+})
+
+async function setup() {
+  const db: PlacetteDb = openDb(`test-${randomId()}`)
+  const repo = new Repo({ network: [] })
+  const relay = new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' })
+  const projector = new Projector(repo, db, relay)
+  cleanup.push(async () => {
+    projector.stop()
+    await repo.shutdown()
+    db.close()
+  })
+  const me = newMemberId()
+  const n = repo.create<NeighbourhoodDoc>()
+  const feed = repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
+  n.change((d) => {
+    Object.assign(
+      d,
+      newNeighbourhood({
+        name: 'Le Bourg',
+        commune: { insee: '01001', name: 'X', postcode: '01400' },
+        creator: me,
+        creatorName: 'Jeanne',
+        creatorFeed: feed.url as DocUrl,
+        now: 1,
+      }),
+    )
+  })
+  const post = (title: string, at: number) =>
+    feed.change((d) => {
+      const id = newPostId()
+      const p = newPost({ kind: 'request', category: 'lifts', title, body: '' }, id, at)
+      d.posts[id] = { ...p, title: new A.ImmutableString(p.title) as unknown as string }
+    })
+  return { db, repo, projector, n, feed, me, post }
+}
+
+const titles = async (db: PlacetteDb) =>
+  (await db.posts.orderBy('[neighbourhood+createdAt]').reverse().toArray()).map((p) => p.title)
+
+describe('client projector', () => {
+  it('projects the neighbourhood, its members and their feeds into the index', async () => {
+    const { db, projector, n, post, me } = await setup()
+    post('Aller au marché', 10)
+    post('Promener le chien', 20)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => titles(db)).toEqual(['Promener le chien', 'Aller au marché'])
+    expect(await db.neighbourhoods.get(n.url as DocUrl)).toMatchObject({ name: 'Le Bourg', memberCount: 1 })
+    expect((await db.members.toArray()).map((m) => m.id as MemberId)).toEqual([me])
+  })
+
+  it('follows later changes, including an edit and a deletion', async () => {
+    const { db, projector, n, feed, post } = await setup()
+    post('Un', 10)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => titles(db)).toEqual(['Un'])
+    post('Deux', 20)
+    await expect.poll(() => titles(db)).toEqual(['Deux', 'Un'])
+    feed.change((d) => {
+      const first = Object.values(d.posts).find((p) => String(p.title) === 'Un')!
+      delete d.posts[first.id]
+    })
+    await expect.poll(() => titles(db)).toEqual(['Deux'])
+  })
+
+  it('gives the same rows after the index is dropped and rebuilt', async () => {
+    const { db, projector, n, post } = await setup()
+    for (let i = 0; i < 20; i++) post(`Post ${i}`, i)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(async () => (await db.posts.count())).toBe(20)
+    await projector.settled()
+    const before = { posts: await db.posts.toArray(), members: await db.members.toArray(), n: await db.neighbourhoods.toArray() }
+    await projector.rebuild()
+    const after = { posts: await db.posts.toArray(), members: await db.members.toArray(), n: await db.neighbourhoods.toArray() }
+    expect(after).toEqual(before)
+  })
+
+  it('marks this device’s posts as pending and counts unsynced changes until a relay reports them', async () => {
+    const { db, projector, n, feed, post } = await setup()
+    projector.setOwn([feed.url as DocUrl, n.url as DocUrl])
+    post('Hors ligne', 10)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(async () => (await db.posts.toArray()).map((p) => p.pending)).toEqual([true])
+    await expect.poll(async () => (await db.settings.get('pendingChanges'))?.value).toBeGreaterThan(0)
+  })
+})

@@ -1,0 +1,49 @@
+import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
+import { randomId } from '../../shared/ids.ts'
+import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
+
+export interface ClientSyncOptions {
+  /** `ws://host:port/sync`; the app derives it from its own address. */
+  relayUrl: string
+  storage: StorageAdapterInterface
+  /** BroadcastChannel between tabs of one browser; off in Node. */
+  broadcast?: boolean
+  WebSocket?: RelayAdapterOptions['WebSocket']
+  events?: RelayAdapterOptions['events']
+}
+
+export interface ClientSync {
+  repo: Repo
+  relay: RelayAdapter
+  close(): Promise<void>
+}
+
+/**
+ * The device's automerge-repo: documents in local storage (IndexedDB in the browser), synced with the
+ * relay over WebSocket and with the browser's other tabs over BroadcastChannel. A client shares every
+ * document it holds with the peers it meets; the relay decides what it serves.
+ */
+export function createClientSync(options: ClientSyncOptions): ClientSync {
+  const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events })
+  const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
+  const repo = new Repo({
+    peerId: `device-${randomId(16)}` as PeerId,
+    storage: options.storage,
+    network,
+    sharePolicy: async () => true,
+  })
+  return {
+    repo,
+    relay,
+    async close() {
+      await repo.flush()
+      await repo.shutdown()
+    },
+  }
+}
+
+/** The relay's WebSocket address for a page served by it: same host and port, `/sync`. */
+export function relayUrlFor(location: Pick<Location, 'protocol' | 'host'>): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/sync`
+}

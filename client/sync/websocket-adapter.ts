@@ -1,0 +1,251 @@
+import { NetworkAdapter, cbor, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import {
+  PROTOCOL_VERSION,
+  parseServerMessage,
+  type JoinMessage,
+  type PeerIdString,
+} from '../../shared/protocol.ts'
+
+/** Where the connection to the relay stands, for the status bar. */
+export type RelayConnection =
+  | { state: 'offline' } // the device says it has no network
+  | { state: 'connecting'; attempt: number }
+  | { state: 'open'; relayPeerId: string; relayStorageId: string | undefined; since: number }
+  | { state: 'refused'; message: string } // the relay sent an error (e.g. unsupported protocol)
+
+/** Retry delays in ms; the last one repeats. Short first: a village's network comes and goes. */
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000]
+
+type WebSocketLike = Pick<WebSocket, 'readyState' | 'send' | 'close' | 'addEventListener' | 'binaryType'>
+type WebSocketCtor = new (url: string) => WebSocketLike
+
+export interface RelayAdapterOptions {
+  url: string
+  /** Defaults to the platform's WebSocket; Node tests pass the `ws` package's. */
+  WebSocket?: WebSocketCtor
+  /** Where `online`/`offline`/`visibilitychange` come from; defaults to `window` when there is one. */
+  events?: Pick<Window, 'addEventListener' | 'removeEventListener'> & { navigator?: { onLine: boolean } }
+}
+
+/**
+ * An automerge-repo network adapter for the relay, speaking automerge-repo's WebSocket protocol.
+ * Unlike the stock client (which retries on a fixed multi-second timer), it reconnects as soon as the
+ * device says it is back `online` or the page becomes visible, backs off quickly otherwise, and reports
+ * its state so the UI can say honestly where the device stands.
+ */
+export class RelayAdapter extends NetworkAdapter {
+  readonly url: string
+  #WebSocket: WebSocketCtor
+  #events: RelayAdapterOptions['events']
+  #socket: WebSocketLike | undefined
+  #remotePeerId: PeerId | undefined
+  #attempt = 0
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  #stopped = true
+  #ready = false
+  #readyResolve!: () => void
+  #readyPromise = new Promise<void>((resolve) => (this.#readyResolve = resolve))
+  #connection: RelayConnection = { state: 'connecting', attempt: 0 }
+  #listeners = new Set<(c: RelayConnection) => void>()
+
+  constructor(options: RelayAdapterOptions) {
+    super()
+    this.url = options.url
+    this.#WebSocket = options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketCtor)
+    this.#events = options.events ?? (typeof window !== 'undefined' ? window : undefined)
+  }
+
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readyPromise
+  }
+
+  get connection(): RelayConnection {
+    return this.#connection
+  }
+
+  /** Calls `listener` now and on every change of connection state; returns an unsubscribe function. */
+  onConnection(listener: (c: RelayConnection) => void): () => void {
+    this.#listeners.add(listener)
+    listener(this.#connection)
+    return () => this.#listeners.delete(listener)
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#stopped = false
+    this.#events?.addEventListener('online', this.#onOnline)
+    this.#events?.addEventListener('offline', this.#onOffline)
+    this.#events?.addEventListener('visibilitychange', this.#onVisible)
+    // Do not hold the repo up: a document we have locally must open at once even with no relay.
+    setTimeout(() => this.#markReady(), 1000)
+    this.#open()
+  }
+
+  disconnect(): void {
+    this.#stopped = true
+    this.#events?.removeEventListener('online', this.#onOnline)
+    this.#events?.removeEventListener('offline', this.#onOffline)
+    this.#events?.removeEventListener('visibilitychange', this.#onVisible)
+    clearTimeout(this.#retryTimer)
+    this.#drop()
+    this.emit('close')
+  }
+
+  send(message: Message): void {
+    const socket = this.#socket
+    // A message to a relay we are not connected to is dropped: the sync protocol resends what is
+    // missing when the connection comes back.
+    if (!socket || socket.readyState !== 1 || !this.#remotePeerId) return
+    if ('data' in message && message.data?.byteLength === 0) return
+    socket.send(cbor.encode(message))
+  }
+
+  /** Reconnects now (used when the network comes back); resets the backoff. */
+  reconnectNow(): void {
+    if (this.#stopped) return
+    this.#attempt = 0
+    if (this.#socket && this.#socket.readyState <= 1) return
+    clearTimeout(this.#retryTimer)
+    this.#open()
+  }
+
+  #onOnline = () => this.reconnectNow()
+  #onOffline = () => {
+    this.#drop()
+    this.#setConnection({ state: 'offline' })
+  }
+  #onVisible = () => {
+    if (typeof document === 'undefined' || document.visibilityState === 'visible') this.reconnectNow()
+  }
+
+  #deviceOffline(): boolean {
+    const nav = this.#events?.navigator ?? (typeof navigator !== 'undefined' ? navigator : undefined)
+    return nav?.onLine === false
+  }
+
+  #open(): void {
+    this.#drop()
+    if (this.#deviceOffline()) {
+      // Wait for `online` rather than knock on a door we know is shut; retry slowly in case the
+      // device is wrong about it.
+      this.#markReady()
+      this.#setConnection({ state: 'offline' })
+      clearTimeout(this.#retryTimer)
+      this.#retryTimer = setTimeout(() => this.#open(), BACKOFF_MS[BACKOFF_MS.length - 1])
+      return
+    }
+    this.#setConnection({ state: 'connecting', attempt: this.#attempt })
+    let socket: WebSocketLike
+    try {
+      socket = new this.#WebSocket(this.url)
+    } catch {
+      this.#scheduleRetry()
+      return
+    }
+    socket.binaryType = 'arraybuffer'
+    this.#socket = socket
+    socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return
+      const join: JoinMessage = {
+        type: 'join',
+        senderId: this.peerId as unknown as PeerIdString,
+        peerMetadata: this.peerMetadata ?? {},
+        supportedProtocolVersions: [PROTOCOL_VERSION],
+      }
+      socket.send(cbor.encode(join))
+    })
+    socket.addEventListener('message', (event: MessageEvent) => {
+      if (this.#socket === socket) this.#receive(event.data)
+    })
+    socket.addEventListener('close', () => {
+      if (this.#socket !== socket) return
+      this.#drop()
+      this.#scheduleRetry()
+    })
+    socket.addEventListener('error', () => {
+      // The browser gives no detail; `close` follows and schedules the retry.
+    })
+  }
+
+  #receive(data: unknown): void {
+    let decoded: unknown
+    try {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array)
+      decoded = cbor.decode(bytes)
+    } catch {
+      return // a frame we cannot read is ignored; the relay's next sync message repairs the state
+    }
+    const parsed = parseServerMessage(decoded)
+    if (!parsed.ok) return
+    const message = parsed.message
+    if (message.type === 'peer') {
+      this.#attempt = 0
+      this.#remotePeerId = message.senderId as unknown as PeerId
+      this.#markReady()
+      this.#setConnection({
+        state: 'open',
+        relayPeerId: message.senderId,
+        relayStorageId: message.peerMetadata.storageId,
+        since: Date.now(),
+      })
+      this.emit('peer-candidate', {
+        peerId: message.senderId as unknown as PeerId,
+        peerMetadata: message.peerMetadata as PeerMetadata,
+      })
+      return
+    }
+    if (message.type === 'error') {
+      this.#setConnection({ state: 'refused', message: message.message })
+      return
+    }
+    this.emit('message', message as unknown as Message)
+  }
+
+  #scheduleRetry(): void {
+    this.#markReady()
+    if (this.#stopped) return
+    if (this.#deviceOffline()) {
+      this.#open()
+      return
+    }
+    this.#setConnection({ state: 'connecting', attempt: this.#attempt + 1 })
+    const base = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)] ?? 15000
+    this.#attempt++
+    clearTimeout(this.#retryTimer)
+    // Jitter, so that a village's phones do not all knock on the relay at the same instant.
+    this.#retryTimer = setTimeout(() => this.#open(), base * (0.75 + Math.random() * 0.5))
+  }
+
+  #drop(): void {
+    const socket = this.#socket
+    this.#socket = undefined
+    if (socket && socket.readyState <= 1) {
+      try {
+        socket.close()
+      } catch {
+        // already closing
+      }
+    }
+    if (this.#remotePeerId) {
+      const peerId = this.#remotePeerId
+      this.#remotePeerId = undefined
+      this.emit('peer-disconnected', { peerId })
+    }
+  }
+
+  #markReady(): void {
+    if (this.#ready) return
+    this.#ready = true
+    this.#readyResolve()
+  }
+
+  #setConnection(c: RelayConnection): void {
+    this.#connection = c
+    for (const listener of this.#listeners) listener(c)
+  }
+}

@@ -1,0 +1,51 @@
+import { Show, type ParentProps } from 'solid-js'
+import { A } from '@solidjs/router'
+import { t } from '../i18n/index.ts'
+import { useApp } from '../stores/app.tsx'
+import { StatusBar } from '../components/StatusBar.tsx'
+
+/** The frame of every page: name, status, main menu (once there is a profile), the page. */
+export function Layout(props: ParentProps) {
+  const app = useApp()
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t('nav.skip')}
+      </a>
+      <header class="top">
+        <p class="brand">
+          <span aria-hidden="true">🏡</span> {t('app.name')}
+          <Show when={app.neighbourhood()}>{(n) => <span class="brand__place"> · {n().name}</span>}</Show>
+        </p>
+        <StatusBar
+          connection={app.status.connection().state}
+          pendingChanges={app.status.pendingChanges()}
+          lastSync={app.status.lastSync()}
+        />
+        <Show when={app.profile()}>
+          <nav aria-label={t('nav.main')}>
+            <ul class="nav">
+              <li>
+                <A href="/" end>
+                  {t('nav.board')}
+                </A>
+              </li>
+              <li>
+                <A href="/new">{t('nav.new')}</A>
+              </li>
+              <li>
+                <A href="/invite">{t('nav.invite')}</A>
+              </li>
+              <li>
+                <A href="/settings">{t('nav.settings')}</A>
+              </li>
+            </ul>
+          </nav>
+        </Show>
+      </header>
+      <main id="main" tabindex="-1">
+        {props.children}
+      </main>
+    </>
+  )
+}

@@ -1,0 +1,46 @@
+import { For, Show, createSignal } from 'solid-js'
+import { LANGUAGES, language, t, type Language } from '../i18n/index.ts'
+import { useApp } from '../stores/app.tsx'
+
+const LANGUAGE_NAMES: Record<Language, string> = { fr: 'Français', en: 'English' }
+
+export function Settings() {
+  const app = useApp()
+  const [rebuilt, setRebuilt] = createSignal(false)
+  return (
+    <section class="page">
+      <h1>{t('settings.title')}</h1>
+      <Show when={app.profile()}>
+        {(p) => <p>{t('settings.profile', { name: p().displayName, neighbourhood: app.neighbourhood()?.name ?? '' })}</p>}
+      </Show>
+      <fieldset class="field">
+        <legend>{t('settings.language')}</legend>
+        <div class="radios">
+          <For each={LANGUAGES}>
+            {(lang) => (
+              <label class="radio" lang={lang}>
+                <input type="radio" name="language" value={lang} checked={language() === lang} onChange={() => void app.chooseLanguage(lang)} />
+                {LANGUAGE_NAMES[lang]}
+              </label>
+            )}
+          </For>
+        </div>
+      </fieldset>
+      <p>
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={async () => {
+            await app.rebuildIndex()
+            setRebuilt(true)
+          }}
+        >
+          {t('settings.rebuild')}
+        </button>
+      </p>
+      <Show when={rebuilt()}>
+        <p role="status">{t('settings.rebuilt')}</p>
+      </Show>
+    </section>
+  )
+}

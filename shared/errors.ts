@@ -1,0 +1,43 @@
+/**
+ * Named errors with a machine-readable reason. The UI turns reasons into words in one place
+ * (client/i18n), so a reason never reaches a person as a raw string.
+ */
+export const Reason = {
+  invalidInput: 'invalid-input',
+  invalidDocument: 'invalid-document',
+  newerSchema: 'newer-schema',
+  notFound: 'not-found',
+  notAllowed: 'not-allowed',
+  storageFailed: 'storage-failed',
+  malformedFrame: 'malformed-frame',
+  frameTooLarge: 'frame-too-large',
+  protocolViolation: 'protocol-violation',
+} as const
+
+export type Reason = (typeof Reason)[keyof typeof Reason]
+
+/** One problem with one field of a form, a message or a document. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `title` or `posts.p123.kind`; empty for the whole value. */
+  path: string
+  /** What is wrong, in plain English for logs; the UI shows `code` through i18n. */
+  message: string
+  /** Stable code for the UI: `required`, `too-long`, `too-short`, `not-allowed`, `wrong-type`. */
+  code: IssueCode
+}
+export type IssueCode = 'required' | 'too-long' | 'too-short' | 'not-allowed' | 'wrong-type'
+
+export class PlacetteError extends Error {
+  readonly reason: Reason
+  readonly issues: readonly FieldIssue[]
+  constructor(reason: Reason, message: string, issues: readonly FieldIssue[] = []) {
+    super(message)
+    this.name = 'PlacetteError'
+    this.reason = reason
+    this.issues = issues
+  }
+}
+
+export function isPlacetteError(e: unknown): e is PlacetteError {
+  return e instanceof PlacetteError
+}

@@ -1,0 +1,90 @@
+import * as v from 'valibot'
+import { DOC_URL_PATTERN, ID_PATTERN, type DocUrl, type MemberId } from '../ids.ts'
+import { LIMITS } from '../domain.ts'
+import { check, requiredText, type Checked } from '../validate.ts'
+import { CURRENT_SCHEMA_VERSION, readVersion } from './version.ts'
+
+/**
+ * The neighbourhood document: one per neighbourhood. Holds its name, its commune, its référents and
+ * the member registry (each member's display name and the URL of their feed).
+ */
+export interface NeighbourhoodDoc {
+  schemaVersion: number
+  type: 'placette/neighbourhood'
+  name: string
+  commune: Commune
+  createdAt: number
+  createdBy: MemberId
+  referents: MemberId[]
+  members: Record<MemberId, MemberEntry>
+}
+
+export interface Commune {
+  /** INSEE code, e.g. `01001`, `2A004`. */
+  insee: string
+  name: string
+  postcode: string
+}
+
+export interface MemberEntry {
+  displayName: string
+  joinedAt: number
+  feed: DocUrl
+}
+
+const text = requiredText
+const memberId = v.pipe(v.string(), v.regex(ID_PATTERN))
+const docUrl = v.pipe(v.string(), v.regex(DOC_URL_PATTERN))
+const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0))
+
+export const communeSchema = v.looseObject({
+  insee: v.pipe(v.string(), v.regex(/^(\d{5}|2[AB]\d{3})$/)),
+  name: text(100),
+  postcode: v.pipe(v.string(), v.regex(/^\d{5}$/)),
+})
+
+export const memberEntrySchema = v.looseObject({
+  displayName: text(LIMITS.displayName),
+  joinedAt: timestamp,
+  feed: docUrl,
+})
+
+/** Loose objects: fields written by a newer version are kept, never stripped. */
+export const neighbourhoodSchema = v.looseObject({
+  schemaVersion: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  type: v.literal('placette/neighbourhood'),
+  name: text(LIMITS.neighbourhoodName),
+  commune: communeSchema,
+  createdAt: timestamp,
+  createdBy: memberId,
+  referents: v.array(memberId),
+  members: v.record(memberId, memberEntrySchema),
+})
+
+export function validateNeighbourhood(doc: unknown): Checked<NeighbourhoodDoc> {
+  return check(neighbourhoodSchema, doc) as Checked<NeighbourhoodDoc>
+}
+
+export function newNeighbourhood(input: {
+  name: string
+  commune: Commune
+  creator: MemberId
+  creatorName: string
+  creatorFeed: DocUrl
+  now: number
+}): NeighbourhoodDoc {
+  return {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    type: 'placette/neighbourhood',
+    name: input.name.trim(),
+    commune: { ...input.commune },
+    createdAt: input.now,
+    createdBy: input.creator,
+    referents: [input.creator],
+    members: {
+      [input.creator]: { displayName: input.creatorName.trim(), joinedAt: input.now, feed: input.creatorFeed },
+    } as Record<MemberId, MemberEntry>,
+  }
+}
+
+export { readVersion }

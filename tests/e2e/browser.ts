@@ -1,0 +1,57 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+/**
+ * Debian's Chromium, driven by playwright-core (Playwright cannot download its own browsers here).
+ * The flags keep Chromium from calling home, which this machine's closed network would refuse.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+/** A fresh device: its own storage, French by default like most of our users. */
+export function newDevice(browser: Browser, locale = 'fr-FR'): Promise<BrowserContext> {
+  return browser.newContext({ locale, viewport: { width: 430, height: 900 } })
+}
+
+/** Opens the app and waits until its service worker controls the page (needed before going offline). */
+export async function openApp(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (e) => console.error('[page error]', e.message))
+  await page.goto(url)
+  await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 30_000 })
+  return page
+}
+
+/** Creates a neighbourhood through the UI, as a first-time user would. */
+export async function createNeighbourhood(page: Page, opts: { postcode: string; commune: RegExp; name: string; me: string }): Promise<void> {
+  await page.getByRole('link', { name: 'Créer le tableau de mon quartier' }).click()
+  await page.getByLabel('Commune').fill(opts.postcode)
+  await page.getByRole('button', { name: opts.commune }).first().click()
+  await page.getByLabel('Nom du quartier').fill(opts.name)
+  await page.getByLabel('Votre prénom ou votre nom').fill(opts.me)
+  await page.getByRole('button', { name: 'Créer le quartier' }).click()
+  await page.getByRole('heading', { name: 'Inviter un voisin' }).waitFor()
+}
+
+/** Posts through the form; returns when the board shows it. */
+export async function post(page: Page, opts: { kind?: 'request' | 'offer'; title: string; body?: string }): Promise<void> {
+  await page.getByRole('link', { name: 'Publier', exact: true }).click()
+  await page.getByRole('radio', { name: opts.kind === 'offer' ? 'propose mon aide' : 'demande de l’aide' }).check()
+  await page.getByLabel('Titre').fill(opts.title)
+  if (opts.body) await page.getByLabel('Détails (facultatif)').fill(opts.body)
+  await page.getByRole('button', { name: 'Publier', exact: true }).click()
+  await page.getByRole('article', { name: opts.title }).waitFor()
+}
+
+export const boardTitles = (page: Page) => page.getByRole('list', { name: 'Annonces' }).getByRole('heading').allTextContents()

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { boardTitles, createNeighbourhood, launchBrowser, newDevice, openApp, post } from './browser.ts'
+
+let relay: TestRelay
+let browser: Browser
+
+beforeAll(async () => {
+  relay = await startRelay({ staticDir: 'dist' })
+  browser = await launchBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await relay?.stop()
+})
+
+describe('journeys in Chromium', () => {
+  it('first run: installable, creates a neighbourhood offline by postcode, shows an invitation QR code', async () => {
+    const device = await newDevice(browser)
+    const page = await openApp(device, relay.url)
+    // Installable: the manifest is linked and served.
+    const manifest = await page.evaluate(async () => {
+      const href = document.querySelector('link[rel="manifest"]')?.getAttribute('href')
+      return href ? (await fetch(href)).json() : undefined
+    })
+    expect(manifest).toMatchObject({ short_name: 'Placette', display: 'standalone', start_url: '/' })
+
+    await device.setOffline(true)
+    await page.reload()
+    await expect.poll(() => page.getByTestId('connection').textContent()).toBe('Hors ligne')
+    await createNeighbourhood(page, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Le Bourg', me: 'Jeanne' })
+    await expect(page.getByRole('img', { name: 'Code QR d’invitation' }).locator('svg').count()).resolves.toBe(1)
+    const link = await page.getByLabel('Lien d’invitation').inputValue()
+    expect(link).toMatch(new RegExp(`^${relay.url}/join/\\w+$`))
+    await expect.poll(() => page.getByTestId('pending').textContent()).toMatch(/modifications? pas encore envoyées?/)
+    await device.close()
+  })
+
+  it('two devices see each other’s posts through the relay', async () => {
+    const a = await newDevice(browser)
+    const pageA = await openApp(a, relay.url)
+    await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'La Place', me: 'Jeanne' })
+    const link = await pageA.getByLabel('Lien d’invitation').inputValue()
+    await post(pageA, { title: 'Conduire au marché samedi', body: 'Départ 9 h' })
+
+    const b = await newDevice(browser)
+    const pageB = await openApp(b, link)
+    await pageB.getByText('Vous êtes invité à rejoindre La Place').waitFor()
+    await pageB.getByLabel('Votre prénom ou votre nom').fill('Karim')
+    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    await pageB.getByRole('article', { name: 'Conduire au marché samedi' }).waitFor()
+    await expect(pageB.getByRole('article', { name: 'Conduire au marché samedi' }).textContent()).resolves.toContain('par Jeanne')
+
+    await post(pageB, { kind: 'offer', title: 'Je prête ma perceuse' })
+    await pageA.getByRole('link', { name: 'Le tableau' }).click()
+    await pageA.getByRole('article', { name: 'Je prête ma perceuse' }).waitFor()
+    await expect(pageA.getByRole('article', { name: 'Je prête ma perceuse' }).textContent()).resolves.toContain('par Karim')
+    await a.close()
+    await b.close()
+  })
+
+  it('keeps an offline post after an offline reload and syncs it when the network returns', async () => {
+    const a = await newDevice(browser)
+    const pageA = await openApp(a, relay.url)
+    await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'Les Vignes', me: 'Marie' })
+    const link = await pageA.getByLabel('Lien d’invitation').inputValue()
+    const b = await newDevice(browser)
+    const pageB = await openApp(b, link)
+    await pageB.getByLabel('Votre prénom ou votre nom').fill('Paul')
+    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    await pageB.getByRole('heading', { name: 'Le tableau de Les Vignes' }).waitFor()
+    await expect.poll(() => pageA.getByTestId('pending').textContent()).toBe('Tout est synchronisé')
+
+    await a.setOffline(true)
+    await post(pageA, { title: 'Besoin de pain frais' })
+    const card = pageA.getByRole('article', { name: 'Besoin de pain frais' })
+    await expect(card.textContent()).resolves.toContain('Pas encore envoyé')
+    await pageA.reload()
+    await card.waitFor()
+    await expect(card.textContent()).resolves.toContain('Pas encore envoyé')
+    await expect.poll(() => pageA.getByTestId('pending').textContent()).toMatch(/pas encore envoyée?s?/)
+    expect(await boardTitles(pageB)).not.toContain('Besoin de pain frais')
+
+    await a.setOffline(false)
+    await pageB.getByRole('article', { name: 'Besoin de pain frais' }).waitFor()
+    await expect.poll(() => card.textContent()).not.toContain('Pas encore envoyé')
+    await expect.poll(() => pageA.getByTestId('pending').textContent()).toBe('Tout est synchronisé')
+    await a.close()
+    await b.close()
+  })
+
+  it('speaks English when chosen, and remembers it', async () => {
+    const device = await newDevice(browser)
+    const page = await openApp(device, relay.url)
+    await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Le Pré', me: 'Ana' })
+    await page.getByRole('link', { name: 'Réglages' }).click()
+    await page.getByRole('radio', { name: 'English' }).check()
+    await page.getByRole('heading', { name: 'Settings' }).waitFor()
+    await page.reload()
+    await page.getByRole('link', { name: 'Board' }).click()
+    await page.getByRole('heading', { name: 'Le Pré board' }).waitFor()
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en')
+    await device.close()
+  })
+})
