@@ -5,6 +5,7 @@ import { PlacetteError, Reason, type FieldIssue, type IssueCode } from './errors
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] }
 
 function issueCode(issue: v.BaseIssue<unknown>): IssueCode {
+  if (issue.input === undefined || issue.input === '') return 'required'
   switch (issue.type) {
     case 'max_length':
     case 'max_bytes':
@@ -13,13 +14,13 @@ function issueCode(issue: v.BaseIssue<unknown>): IssueCode {
     case 'min_length':
     case 'non_empty':
     case 'min_value':
-      return issue.received === '0' || issue.input === '' ? 'required' : 'too-short'
+      return issue.received === '0' ? 'required' : 'too-short'
     case 'picklist':
     case 'literal':
     case 'regex':
       return 'not-allowed'
     default:
-      return issue.input === undefined ? 'required' : 'wrong-type'
+      return 'wrong-type'
   }
 }
 

@@ -7,7 +7,13 @@ import { t, timeAgo } from '../i18n/index.ts'
  */
 export type ConnectionState = 'offline' | 'connecting' | 'open' | 'refused'
 
-export function StatusBar(props: { connection: ConnectionState; pendingChanges: number; lastSync: number | undefined }) {
+export function StatusBar(props: {
+  connection: ConnectionState
+  pendingChanges: number
+  lastSync: number | undefined
+  /** False before this device has a profile: there is nothing of its own to sync yet. */
+  showSync: boolean
+}) {
   const [now, setNow] = createSignal(Date.now())
   const timer = setInterval(() => setNow(Date.now()), 30_000)
   onCleanup(() => clearInterval(timer))
@@ -23,10 +29,12 @@ export function StatusBar(props: { connection: ConnectionState; pendingChanges: 
       <p role="status" class="status__line">
         <span class="status__dot" aria-hidden="true" />
         <strong data-testid="connection">{label()}</strong>
-        <span data-testid="pending">{pending()}</span>
-        <span data-testid="last-sync">
-          {props.lastSync ? t('status.lastSync', { when: timeAgo(props.lastSync, now()) }) : t('status.neverSynced')}
-        </span>
+        <Show when={props.showSync}>
+          <span data-testid="pending">{pending()}</span>
+          <span data-testid="last-sync">
+            {props.lastSync ? t('status.lastSync', { when: timeAgo(props.lastSync, now()) }) : t('status.neverSynced')}
+          </span>
+        </Show>
       </p>
       <Show when={state() === 'offline'}>
         <p class="status__hint">{t('status.offlineHint')}</p>

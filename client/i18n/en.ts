@@ -67,6 +67,7 @@ export const en: Record<MessageKey, string> = {
   'post.kind.request': 'need help',
   'post.kind.offer': 'can help',
   'post.category': 'Category',
+  'post.chooseCategory': 'Choose a category',
   'post.title': 'Title',
   'post.titleHint': 'In a few words: “Lift to the market on Saturday”.',
   'post.body': 'Details (optional)',

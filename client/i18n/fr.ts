@@ -65,6 +65,7 @@ export const fr = {
   'post.kind.request': 'demande de l’aide',
   'post.kind.offer': 'propose mon aide',
   'post.category': 'Catégorie',
+  'post.chooseCategory': 'Choisissez une catégorie',
   'post.title': 'Titre',
   'post.titleHint': 'En quelques mots : « Conduire au marché samedi ».',
   'post.body': 'Détails (facultatif)',

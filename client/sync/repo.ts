@@ -6,7 +6,8 @@ import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
 export interface ClientSyncOptions {
   /** `ws://host:port/sync`; the app derives it from its own address. */
   relayUrl: string
-  storage: StorageAdapterInterface
+  /** IndexedDB in the browser; none in Node tests (the documents then live in memory only). */
+  storage?: StorageAdapterInterface
   /** BroadcastChannel between tabs of one browser; off in Node. */
   broadcast?: boolean
   WebSocket?: RelayAdapterOptions['WebSocket']

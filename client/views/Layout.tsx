@@ -14,13 +14,14 @@ export function Layout(props: ParentProps) {
       </a>
       <header class="top">
         <p class="brand">
-          <span aria-hidden="true">🏡</span> {t('app.name')}
+          <img class="brand__icon" src="/icon.svg" alt="" width="32" height="32" /> {t('app.name')}
           <Show when={app.neighbourhood()}>{(n) => <span class="brand__place"> · {n().name}</span>}</Show>
         </p>
         <StatusBar
           connection={app.status.connection().state}
           pendingChanges={app.status.pendingChanges()}
           lastSync={app.status.lastSync()}
+          showSync={!!app.profile()}
         />
         <Show when={app.profile()}>
           <nav aria-label={t('nav.main')}>

@@ -12,7 +12,7 @@ export function NewPost() {
   const app = useApp()
   const navigate = useNavigate()
   const [kind, setKind] = createSignal<(typeof WRITABLE_KINDS)[number]>('request')
-  const [category, setCategory] = createSignal<Category>('errands')
+  const [category, setCategory] = createSignal<Category | ''>('')
   const [title, setTitle] = createSignal('')
   const [body, setBody] = createSignal('')
   const form = useFormErrors()
@@ -52,8 +52,17 @@ export function NewPost() {
         </fieldset>
         <Field id="category" label={t('post.category')} error={form.error('category')}>
           {(aria) => (
-            <select {...aria} value={category()} onChange={(e) => setCategory(e.currentTarget.value as Category)}>
-              <For each={CATEGORIES}>{(c) => <option value={c}>{categoryText(c)}</option>}</For>
+            <select {...aria} onChange={(e) => setCategory(e.currentTarget.value as Category | '')}>
+              <option value="" selected={category() === ''}>
+                {t('post.chooseCategory')}
+              </option>
+              <For each={CATEGORIES}>
+                {(c) => (
+                  <option value={c} selected={category() === c}>
+                    {categoryText(c)}
+                  </option>
+                )}
+              </For>
             </select>
           )}
         </Field>

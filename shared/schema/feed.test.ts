@@ -40,6 +40,11 @@ describe('post input', () => {
     if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ path: 'title', code: 'required' }))
   })
 
+  it('says an unchosen category is required', () => {
+    const result = checkPostInput({ kind: 'request', category: '', title: 'x', body: '' })
+    expect(!result.ok && result.issues).toEqual([expect.objectContaining({ path: 'category', code: 'required' })])
+  })
+
   it('refuses an unknown kind and a too-long body', () => {
     const result = checkPostInput({ kind: 'spam', category: 'lifts', title: 'x', body: 'a'.repeat(5000) })
     expect(result.ok).toBe(false)

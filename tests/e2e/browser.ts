@@ -45,9 +45,10 @@ export async function createNeighbourhood(page: Page, opts: { postcode: string; 
 }
 
 /** Posts through the form; returns when the board shows it. */
-export async function post(page: Page, opts: { kind?: 'request' | 'offer'; title: string; body?: string }): Promise<void> {
+export async function post(page: Page, opts: { kind?: 'request' | 'offer'; category?: string; title: string; body?: string }): Promise<void> {
   await page.getByRole('link', { name: 'Publier', exact: true }).click()
   await page.getByRole('radio', { name: opts.kind === 'offer' ? 'propose mon aide' : 'demande de l’aide' }).check()
+  await page.getByLabel('Catégorie').selectOption({ label: opts.category ?? 'Transport' })
   await page.getByLabel('Titre').fill(opts.title)
   if (opts.body) await page.getByLabel('Détails (facultatif)').fill(opts.body)
   await page.getByRole('button', { name: 'Publier', exact: true }).click()

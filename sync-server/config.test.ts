@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import { MAX_FRAME_BYTES } from '../shared/protocol.ts'
+import { ConfigError, DEFAULT_CONFIG, parseConfig, USAGE, wantsHelp } from './config.ts'
+
+describe('parseConfig', () => {
+  it('uses the defaults when given nothing', () => {
+    expect(parseConfig([], {})).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      dataDir: './data',
+      staticDir: './dist',
+      maxFrameBytes: MAX_FRAME_BYTES,
+      logLevel: 'info',
+    })
+    expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG)
+  })
+
+  it('reads the environment', () => {
+    const env = { PORT: '8080', HOST: '127.0.0.1', PLACETTE_DATA: '/var/lib/placette', PLACETTE_STATIC: '/srv/app', PLACETTE_MAX_FRAME_BYTES: '65536', PLACETTE_LOG_LEVEL: 'warn' }
+    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn' })
+  })
+
+  it('lets flags win over the environment, in both spellings', () => {
+    const config = parseConfig(['--port', '0', '--data=/tmp/relay', '--log-level', 'silent', '--max-frame-bytes=2048'], { PORT: '8080', PLACETTE_DATA: '/elsewhere' })
+    expect(config).toMatchObject({ port: 0, dataDir: '/tmp/relay', logLevel: 'silent', maxFrameBytes: 2048 })
+  })
+
+  it('ignores empty environment variables', () => {
+    expect(parseConfig([], { PORT: '' }).port).toBe(3000)
+  })
+
+  it('refuses an unknown flag, naming it and showing the usage', () => {
+    expect(() => parseConfig(['--prot', '3000'], {})).toThrow(ConfigError)
+    expect(() => parseConfig(['--prot', '3000'], {})).toThrow(/unknown option "--prot"[\s\S]*--port/)
+    expect(() => parseConfig(['3000'], {})).toThrow(/unknown option "3000"/)
+  })
+
+  it('refuses bad values with a clear message', () => {
+    expect(() => parseConfig(['--port', '70000'], {})).toThrow('--port must be an integer from 0 to 65535, got "70000"')
+    expect(() => parseConfig(['--port', 'abc'], {})).toThrow(/--port must be an integer/)
+    expect(() => parseConfig([], { PORT: '3.5' })).toThrow(/PORT must be an integer/)
+    expect(() => parseConfig(['--log-level', 'loud'], {})).toThrow(/--log-level must be one of debug, info, warn, error, silent/)
+    expect(() => parseConfig(['--max-frame-bytes', '10'], {})).toThrow(/--max-frame-bytes/)
+    expect(() => parseConfig(['--data'], {})).toThrow('--data needs a value')
+    expect(() => parseConfig(['--data', '--port', '1'], {})).toThrow('--data needs a value')
+    expect(() => parseConfig(['--host='], {})).toThrow('--host must not be empty')
+  })
+
+  it('knows when help is asked for', () => {
+    expect(wantsHelp(['--help'])).toBe(true)
+    expect(wantsHelp(['--port', '1'])).toBe(false)
+    expect(USAGE).toContain('PLACETTE_DATA')
+  })
+})

@@ -1,0 +1,318 @@
+/**
+ * The relay's WebSocket network adapter: automerge-repo's WebSocket protocol v1 (join → peer, error,
+ * keepalive ping/pong), so stock automerge-repo clients connect unchanged, hardened for untrusted
+ * peers: every frame is checked (frame-check.ts) before the repo sees it; a bad frame closes only its
+ * own socket, with a named close code and a log line; frames are capped (`maxPayload`, also after
+ * decompression); the stream is compressed (permessage-deflate); a peer that does not read its
+ * messages is cut off before its queue exhausts memory.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  selectProtocolVersion,
+  type ErrorMessage,
+  type JoinMessage,
+  type PeerIdString,
+  type PeerMessage,
+} from '../../shared/protocol.ts'
+import type { Logger } from '../log.ts'
+import type { RefusalReason, RelayMetrics } from '../metrics.ts'
+import { checkFrame } from './frame-check.ts'
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.ts'
+
+export interface WsServerAdapterOptions {
+  /** Largest frame accepted (after decompression); larger ones close the socket with 1009. */
+  maxFrameBytes: number
+  log: Logger
+  metrics: RelayMetrics
+  /** A peer whose unsent output exceeds this is disconnected (default 16 MiB). */
+  maxBufferedBytes?: number
+  /** Ping period; a peer that has not answered the previous ping is dropped (default 30 s). */
+  keepAliveMs?: number
+  /** How long a closing socket may take to finish its close handshake before it is cut (default 2 s). */
+  closeGraceMs?: number
+  /** Inbound budget per socket; over it, the relay stops reading that socket for a while. */
+  rateLimit?: RateLimit
+}
+
+interface Connection {
+  readonly id: number
+  readonly socket: WebSocket
+  readonly remote: string
+  peerId?: PeerIdString
+  alive: boolean
+  readonly budget: TokenBucket
+  /** Set once we decided to close it: later frames are ignored. */
+  closing: boolean
+  readonly closed: Promise<void>
+}
+
+/** Frames no larger than this are sent uncompressed: deflating tiny sync messages costs more than it saves. */
+const COMPRESSION_THRESHOLD = 1024
+
+export class WsServerAdapter extends NetworkAdapter {
+  readonly #wss: WebSocketServer
+  readonly #log: Logger
+  readonly #metrics: RelayMetrics
+  readonly #maxBuffered: number
+  readonly #keepAliveMs: number
+  readonly #closeGraceMs: number
+  readonly #rateLimit: RateLimit
+  readonly #connections = new Set<Connection>()
+  readonly #byPeer = new Map<PeerIdString, Connection>()
+  #nextId = 1
+  #keepAlive: ReturnType<typeof setInterval> | undefined
+  #ready = false
+  #resolveReady!: () => void
+  readonly #whenReady = new Promise<void>((resolve) => (this.#resolveReady = resolve))
+
+  constructor(options: WsServerAdapterOptions) {
+    super()
+    this.#log = options.log
+    this.#metrics = options.metrics
+    this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
+    this.#keepAliveMs = options.keepAliveMs ?? 30_000
+    this.#closeGraceMs = options.closeGraceMs ?? 2_000
+    this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      perMessageDeflate: { threshold: COMPRESSION_THRESHOLD },
+    })
+  }
+
+  /** Peers that completed the join handshake. */
+  get peerCount(): number {
+    return this.#byPeer.size
+  }
+
+  // A server is ready as soon as the repo gives it an identity: it has no connection to wait for.
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  whenReady(): Promise<void> {
+    return this.#whenReady
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    clearInterval(this.#keepAlive)
+    this.#keepAlive = setInterval(() => this.#checkAlive(), this.#keepAliveMs)
+    this.#keepAlive.unref()
+    this.#ready = true
+    this.#resolveReady()
+  }
+
+  /** Takes over an HTTP upgrade request for the sync path (the relay routes it here). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+  }
+
+  send(message: Message): void {
+    const conn = this.#byPeer.get(message.targetId as string as PeerIdString)
+    if (!conn || conn.closing || conn.socket.readyState !== WebSocket.OPEN) {
+      this.#log.debug('dropping a message for a peer that is gone', { peer: message.targetId, type: message.type })
+      return
+    }
+    this.#sendTo(conn, message)
+  }
+
+  /** Called by `repo.shutdown()`: cuts every socket at once. Use {@link closeAll} first to say goodbye. */
+  disconnect(): void {
+    clearInterval(this.#keepAlive)
+    for (const conn of this.#connections) conn.socket.terminate()
+  }
+
+  /** Closes every socket with `code` (1001 "going away" on shutdown), waiting briefly for each to end. */
+  async closeAll(code: number = CloseCode.goingAway, reason = 'relay shutting down'): Promise<void> {
+    const closing = [...this.#connections].map((conn) => {
+      this.#close(conn, code, reason)
+      return conn.closed
+    })
+    await Promise.all(closing)
+    this.#wss.close()
+  }
+
+  #accept(socket: WebSocket, request: IncomingMessage): void {
+    let markClosed!: () => void
+    const conn: Connection = {
+      id: this.#nextId++,
+      socket,
+      remote: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
+      alive: true,
+      budget: new TokenBucket(this.#rateLimit),
+      closing: false,
+      closed: new Promise<void>((resolve) => (markClosed = resolve)),
+    }
+    this.#connections.add(conn)
+    this.#metrics.connectionsOpen++
+    this.#metrics.connectionsTotal++
+    const log = this.#log.child({ conn: conn.id })
+    log.debug('socket open', { remote: conn.remote })
+
+    socket.on('message', (data, isBinary) => this.#receive(conn, toBytes(data), isBinary))
+    socket.on('pong', () => (conn.alive = true))
+    socket.on('error', (err: Error & { code?: string }) => {
+      // ws reports protocol errors here and closes the socket itself (1009 for an oversized frame).
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#refuse(conn, 'frame-too-large', err.message)
+      else if (err.code?.startsWith('WS_ERR_')) this.#refuse(conn, 'malformed-frame', err.message)
+      else log.debug('socket error', { err })
+      conn.closing = true
+    })
+    socket.on('close', (code, reason) => {
+      this.#connections.delete(conn)
+      this.#metrics.connectionsOpen--
+      this.#unregister(conn)
+      log.debug('socket closed', { peer: conn.peerId, code, reason: reason.toString('utf8').slice(0, 120) })
+      markClosed()
+    })
+  }
+
+  #receive(conn: Connection, frame: Uint8Array, isBinary: boolean): void {
+    if (conn.closing) return
+    this.#metrics.framesIn++
+    this.#metrics.bytesIn += frame.byteLength
+    this.#throttle(conn, frame.byteLength)
+    const verdict = checkFrame(frame, isBinary, conn.peerId)
+    if (!verdict.ok) {
+      this.#refuse(conn, verdict.reason, verdict.detail)
+      this.#close(conn, verdict.code, verdict.reason)
+      return
+    }
+    const message = verdict.message
+    if (message.type === 'join') return this.#join(conn, message)
+
+    if (message.targetId !== (this.peerId as string)) {
+      // Meant for an earlier run of the relay (its peer ID changes on restart): stale, not hostile.
+      this.#metrics.refuse('wrong-target')
+      this.#log.debug('message for another peer dropped', { conn: conn.id, peer: conn.peerId, type: message.type })
+      return
+    }
+    try {
+      this.emit('message', message as unknown as Message)
+    } catch (err) {
+      // The repo threw while handling a checked message: log it and keep serving everyone.
+      this.#metrics.refuse('repo-error')
+      this.#log.error('repo failed on a message', { conn: conn.id, peer: conn.peerId, type: message.type, err })
+    }
+  }
+
+  #join(conn: Connection, join: JoinMessage): void {
+    const peerId = join.senderId
+    if (conn.peerId === peerId) {
+      // The stock client may join twice on one socket (on connect and on open): answer again.
+      this.#sendTo(conn, this.#peerMessage(peerId))
+      return
+    }
+    if (selectProtocolVersion(join.supportedProtocolVersions) === undefined) {
+      const error: ErrorMessage = { type: 'error', senderId: this.peerId as string as PeerIdString, targetId: peerId, message: 'unsupported protocol version' }
+      this.#sendTo(conn, error)
+      this.#refuse(conn, 'protocol-violation', `unsupported protocol versions ${join.supportedProtocolVersions.join(',').slice(0, 60)}`)
+      this.#close(conn, CloseCode.protocol, 'unsupported protocol version')
+      return
+    }
+    const previous = this.#byPeer.get(peerId)
+    if (previous) {
+      // The same peer on a new socket (a reconnect that beat the old socket's timeout): the new one wins.
+      this.#close(previous, CloseCode.normal, 'replaced by a newer connection')
+      this.#log.info('peer reconnected; old socket closed', { peer: peerId, old: previous.id, conn: conn.id })
+    }
+    conn.peerId = peerId
+    this.#byPeer.set(peerId, conn)
+    // Answer before telling the repo, so the peer hears who we are before any sync message from us.
+    this.#sendTo(conn, this.#peerMessage(peerId))
+    this.#log.info('peer joined', { peer: peerId, conn: conn.id, remote: conn.remote })
+    this.emit('peer-candidate', { peerId: peerId as string as PeerId, peerMetadata: join.peerMetadata as PeerMetadata })
+  }
+
+  #peerMessage(targetId: PeerIdString): PeerMessage {
+    return {
+      type: 'peer',
+      senderId: this.peerId as string as PeerIdString,
+      peerMetadata: { ...this.peerMetadata, isEphemeral: false } as PeerMessage['peerMetadata'],
+      selectedProtocolVersion: PROTOCOL_VERSION,
+      targetId,
+    }
+  }
+
+  #sendTo(conn: Connection, message: object): void {
+    let bytes: Uint8Array
+    try {
+      bytes = cbor.encode(message)
+    } catch (err) {
+      this.#log.error('could not encode an outgoing message', { conn: conn.id, err })
+      return
+    }
+    conn.socket.send(bytes)
+    this.#metrics.framesOut++
+    this.#metrics.bytesOut += bytes.byteLength
+    if (conn.socket.bufferedAmount > this.#maxBuffered) {
+      this.#refuse(conn, 'slow-consumer', `${conn.socket.bufferedAmount} bytes waiting to be sent`)
+      conn.closing = true
+      // Unregister now, not on the close event, so the repo stops queueing messages for it at once.
+      this.#unregister(conn)
+      conn.socket.terminate()
+    }
+  }
+
+  /** Tells the repo the peer is gone, unless a newer socket already speaks for it. */
+  #unregister(conn: Connection): void {
+    if (conn.peerId === undefined || this.#byPeer.get(conn.peerId) !== conn) return
+    this.#byPeer.delete(conn.peerId)
+    this.emit('peer-disconnected', { peerId: conn.peerId as string as PeerId })
+  }
+
+  #refuse(conn: Connection, reason: RefusalReason, detail: string): void {
+    this.#metrics.refuse(reason)
+    this.#log.warn('socket refused', { conn: conn.id, peer: conn.peerId, remote: conn.remote, reason, detail })
+  }
+
+  /** Starts the close handshake and cuts the socket if the peer does not complete it in time. */
+  #close(conn: Connection, code: number, reason: string): void {
+    conn.closing = true
+    this.#unregister(conn)
+    if (conn.socket.readyState === WebSocket.CLOSED) return
+    conn.socket.close(code, reason)
+    const cut = setTimeout(() => conn.socket.terminate(), this.#closeGraceMs)
+    cut.unref()
+    void conn.closed.then(() => clearTimeout(cut))
+  }
+
+  /** Over budget: stop reading this socket until the debt is repaid (TCP then slows the sender). */
+  #throttle(conn: Connection, bytes: number): void {
+    const pauseMs = conn.budget.take(bytes)
+    if (pauseMs === 0 || conn.socket.isPaused) return
+    this.#metrics.throttled++
+    this.#log.debug('peer over its rate; reading paused', { conn: conn.id, peer: conn.peerId, pauseMs })
+    conn.socket.pause()
+    // A pause also holds back pongs: count the peer alive rather than drop it for our own doing.
+    conn.alive = true
+    setTimeout(() => {
+      conn.alive = true
+      conn.socket.resume()
+    }, pauseMs).unref()
+  }
+
+  #checkAlive(): void {
+    for (const conn of this.#connections) {
+      if (!conn.alive) {
+        this.#log.info('peer stopped answering pings; dropped', { conn: conn.id, peer: conn.peerId })
+        conn.socket.terminate()
+        continue
+      }
+      conn.alive = false
+      if (conn.socket.readyState === WebSocket.OPEN) conn.socket.ping()
+    }
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
+}

@@ -1,0 +1,169 @@
+/**
+ * The relay: one HTTP port that carries the sync WebSocket (`/sync`), `/healthz`, `/metrics` and the
+ * PWA, in front of an automerge-repo `Repo` that stores documents durably and serves a document only
+ * to a peer that asks for it by ID.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { Repo, type DocumentId, type PeerId } from '@automerge/automerge-repo'
+import { SYNC_PATH } from '../shared/protocol.ts'
+import type { RelayConfig } from './config.ts'
+import { createHealthHandler, createMetricsHandler } from './http/ops.ts'
+import { createStaticHandler } from './http/static.ts'
+import { createLogger, type Logger } from './log.ts'
+import { RelayMetrics } from './metrics.ts'
+import { WsServerAdapter } from './network/ws-server-adapter.ts'
+import { FileStorage } from './storage/file-storage.ts'
+import { managedStorage } from './storage/managed-storage.ts'
+
+export interface RelayAddress {
+  port: number
+  host: string
+  /** `http://host:port`, with a wildcard host shown as `localhost`. */
+  url: string
+  /** `ws://host:port/sync`, what a client connects to. */
+  wsUrl: string
+}
+
+/** What the relay reports on /healthz (and uses for /metrics). */
+export interface RelayStats {
+  peers: number
+  documents: number
+  uptimeSeconds: number
+}
+
+export interface Relay {
+  /** Resolves once the data folder exists and the port is listening; rejects if either fails. */
+  readonly ready: Promise<void>
+  /** Where the relay listens; throws before `ready` resolves. */
+  address(): RelayAddress
+  stats(): RelayStats
+  /**
+   * Stops accepting, closes every socket with 1001, writes every document to disk and closes the
+   * port. Safe to call twice.
+   */
+  close(): Promise<void>
+}
+
+export interface RelayDeps {
+  /** Defaults to JSON lines on stdout at `config.logLevel`. */
+  log?: Logger
+  /** Ping period of the WebSocket keepalive, in ms (tests shorten it). */
+  keepAliveMs?: number
+}
+
+/**
+ * Starts a relay. Returns at once; await `relay.ready` before using `address()`.
+ *
+ * @example
+ * const relay = createRelay(parseConfig(process.argv.slice(2), process.env))
+ * await relay.ready
+ * console.log(relay.address().url)
+ */
+export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
+  const log = deps.log ?? createLogger({ level: config.logLevel })
+  const started = performance.now()
+  const metrics = new RelayMetrics()
+  const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs })
+  const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
+  const repo = new Repo({
+    peerId: `relay-${randomBytes(6).toString('hex')}` as PeerId,
+    storage,
+    network: [network],
+    // A relay never announces documents: a peer gets a document only by asking for its ID.
+    sharePolicy: async () => false,
+  })
+
+  const stats = (): RelayStats => ({
+    peers: network.peerCount,
+    documents: Object.keys(repo.handles).length,
+    uptimeSeconds: Math.round((performance.now() - started) / 1000),
+  })
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
+    '/healthz': createHealthHandler(stats),
+    '/metrics': createMetricsHandler(metrics, stats),
+  }
+  const serveStatic = createStaticHandler({ root: config.staticDir, log })
+  let closing = false
+  let listening: RelayAddress | undefined
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] as string
+    const handler = routes[path] ?? serveStatic
+    Promise.resolve(handler(req, res)).catch((err: unknown) => {
+      log.error('request failed', { path: path.slice(0, 200), err })
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' })
+      res.end()
+    })
+  })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    const path = (req.url ?? '').split('?')[0]
+    if (path !== SYNC_PATH || closing) {
+      socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+      return
+    }
+    network.handleUpgrade(req, socket, head)
+  })
+  server.on('clientError', (_err, socket) => socket.destroy())
+
+  const ready = (async () => {
+    await mkdir(config.dataDir, { recursive: true })
+    await network.whenReady()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject)
+        // After listening, an error (e.g. out of file descriptors on accept) is logged, not fatal.
+        server.on('error', (err) => log.error('http server error', { err }))
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host
+    listening = { port, host: config.host, url: `http://${shown}:${port}`, wsUrl: `ws://${shown}:${port}${SYNC_PATH}` }
+    log.info('relay listening', { ...listening, dataDir: config.dataDir, staticDir: config.staticDir, peerId: repo.peerId })
+  })()
+
+  let closed: Promise<void> | undefined
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing = true
+      log.info('relay closing')
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      await network.closeAll()
+      await flushReadyDocuments(repo, log)
+      // shutdown() flushes every handle again and throws on one that never loaded; all are saved above.
+      await repo.shutdown().catch(() => undefined)
+      await storage.close()
+      server.closeAllConnections()
+      if (server.listening) await serverClosed
+      log.info('relay closed')
+    })())
+
+  return {
+    ready,
+    address: () => {
+      if (!listening) throw new Error('relay is not listening yet: await relay.ready')
+      return listening
+    },
+    stats,
+    close,
+  }
+}
+
+/** Saves every loaded document. `repo.flush()` alone throws on a handle that is still unavailable. */
+async function flushReadyDocuments(repo: Repo, log: Logger): Promise<void> {
+  const ready = Object.values(repo.handles)
+    .filter((h) => h.isReady())
+    .map((h) => h.documentId as DocumentId)
+  try {
+    await repo.flush(ready)
+  } catch (err) {
+    log.error('could not save every document on shutdown', { err })
+  }
+}

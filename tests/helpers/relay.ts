@@ -1,0 +1,87 @@
+/**
+ * `startRelay()`: a real relay on a free port with its own temporary data folder and captured logs
+ * (hocuspocus's `newHocuspocus` fixture). `stop()` closes it and deletes the folder it made.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DEFAULT_CONFIG, type RelayConfig } from '../../sync-server/config.ts'
+import { createLogger, type LogLine } from '../../sync-server/log.ts'
+import { createRelay, type Relay } from '../../sync-server/relay.ts'
+
+export interface StartRelayOptions {
+  /** Reuse a data folder (it is then not deleted by `stop()`). Default: a fresh temporary folder. */
+  dataDir?: string
+  /** Folder of the PWA to serve. Default: a folder that does not exist. */
+  staticDir?: string
+  maxFrameBytes?: number
+  /** Default 0 (a free port). Only to come back on a port a relay of this test just released. */
+  port?: number
+  /** Also print log lines (handy when debugging a test). */
+  echoLogs?: boolean
+}
+
+export interface TestRelay {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  /** `ws://127.0.0.1:<port>/sync` */
+  wsUrl: string
+  port: number
+  dataDir: string
+  relay: Relay
+  /** Every log line the relay wrote, parsed; `restart()` keeps appending. */
+  logs: LogLine[]
+  /** Closes the relay and removes its temporary data folder. */
+  stop(): Promise<void>
+  /**
+   * Closes the relay and starts a new one on the same data folder, on a new port: this handle's
+   * `url`, `wsUrl`, `port` and `relay` then point to the new one (it is returned for convenience).
+   */
+  restart(): Promise<TestRelay>
+}
+
+export async function startRelay(options: StartRelayOptions = {}): Promise<TestRelay> {
+  const ownsDataDir = options.dataDir === undefined
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'placette-relay-')))
+  const logs: LogLine[] = []
+  const log = createLogger({
+    level: 'debug',
+    write: (line) => {
+      logs.push(JSON.parse(line) as LogLine)
+      if (options.echoLogs) console.log(line)
+    },
+  })
+  const config: RelayConfig = {
+    ...DEFAULT_CONFIG,
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    dataDir,
+    staticDir: options.staticDir ?? join(dataDir, 'no-static-folder'),
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_CONFIG.maxFrameBytes,
+  }
+
+  const launch = async (): Promise<Relay> => {
+    const relay = createRelay(config, { log })
+    await relay.ready
+    return relay
+  }
+  const first = await launch()
+  const handle: TestRelay = {
+    ...first.address(),
+    dataDir,
+    relay: first,
+    logs,
+    stop: async () => {
+      await handle.relay.close()
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true })
+    },
+    restart: async () => {
+      await handle.relay.close()
+      const relay = await launch()
+      const { url, wsUrl, port } = relay.address()
+      Object.assign(handle, { relay, url, wsUrl, port })
+      return handle
+    },
+  }
+  return handle
+}
