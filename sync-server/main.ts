@@ -1,4 +1,5 @@
 /** The relay's entry point: `npm run relay -- --port 3000` (options in sync-server/README.md). */
+import { networkInterfaces } from 'node:os'
 import { parseConfig, USAGE, wantsHelp } from './config.ts'
 import { createLogger } from './log.ts'
 import { createRelay } from './relay.ts'
@@ -20,10 +21,22 @@ const log = createLogger({ level: config.logLevel })
 process.on('unhandledRejection', (err) => log.error('unhandled rejection', { err }))
 
 const relay = createRelay(config, { log })
-relay.ready.catch((err: unknown) => {
-  log.error('relay failed to start', { err })
-  process.exit(1)
-})
+relay.ready.then(
+  () => {
+    // One plain line for the person who typed `npm start` (logs stay JSON on stdout).
+    const { url, port } = relay.address()
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && i.family === 'IPv4' && !i.internal)
+      .map((i) => `http://${i!.address}:${port}`)
+    const onLan = config.host === '0.0.0.0' && lan.length ? ` — on this network: ${lan.join(', ')}` : ''
+    console.error(`Placette is running: open ${url}${onLan}`)
+  },
+  (err: unknown) => {
+    log.error('relay failed to start', { err })
+    process.exit(1)
+  },
+)
 // `on`, not `once`: a supervisor may signal the whole process group (tsx relays it too), and a second
 // signal must not kill the relay while it is still writing documents. (With `once`, runs under
 // `node --import tsx` were seen exiting 143 before close() ran: tsx exits when it counts no listener.)
