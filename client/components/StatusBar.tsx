@@ -5,7 +5,15 @@ import { t, timeAgo } from '../i18n/index.ts'
  * Where the device stands, always in view and in words: offline or online, how many changes are not
  * yet sent, when it last synced. Announced politely to screen readers when it changes.
  */
-export type ConnectionState = 'offline' | 'connecting' | 'open' | 'refused'
+const LABELS = {
+  open: 'status.online',
+  offline: 'status.offline',
+  unreachable: 'status.unreachable',
+  refused: 'status.refused',
+  connecting: 'status.connecting',
+} as const
+
+export type ConnectionState = 'offline' | 'connecting' | 'unreachable' | 'open' | 'refused'
 
 export function StatusBar(props: {
   connection: ConnectionState
@@ -19,8 +27,7 @@ export function StatusBar(props: {
   onCleanup(() => clearInterval(timer))
 
   const state = () => props.connection
-  const label = () =>
-    state() === 'open' ? t('status.online') : state() === 'offline' ? t('status.offline') : state() === 'refused' ? t('status.refused') : t('status.connecting')
+  const label = () => t(LABELS[state()])
   const pending = () =>
     props.pendingChanges === 0 ? t('status.pending.none') : props.pendingChanges === 1 ? t('status.pending.one') : t('status.pending.many', { count: props.pendingChanges })
 
@@ -36,7 +43,7 @@ export function StatusBar(props: {
           </span>
         </Show>
       </p>
-      <Show when={state() === 'offline'}>
+      <Show when={state() === 'offline' || state() === 'unreachable'}>
         <p class="status__hint">{t('status.offlineHint')}</p>
       </Show>
     </section>

@@ -14,6 +14,7 @@ export const en: Record<MessageKey, string> = {
   'status.offline': 'Offline',
   'status.connecting': 'Connecting to the relay…',
   'status.online': 'Online',
+  'status.unreachable': 'Offline: the relay does not answer, trying again by itself',
   'status.refused': 'The relay refused the connection',
   'status.pending.none': 'Everything is synced',
   'status.pending.one': '1 change not sent yet',

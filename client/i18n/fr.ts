@@ -12,6 +12,7 @@ export const fr = {
   'status.offline': 'Hors ligne',
   'status.connecting': 'Connexion au relais…',
   'status.online': 'En ligne',
+  'status.unreachable': 'Hors ligne : le relais ne répond pas, nouvel essai automatique',
   'status.refused': 'Le relais a refusé la connexion',
   'status.pending.none': 'Tout est synchronisé',
   'status.pending.one': '1 modification pas encore envoyée',

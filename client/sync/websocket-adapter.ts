@@ -10,6 +10,7 @@ import {
 export type RelayConnection =
   | { state: 'offline' } // the device says it has no network
   | { state: 'connecting'; attempt: number }
+  | { state: 'unreachable'; attempt: number } // the device thinks it is online, but the relay did not answer
   | { state: 'open'; relayPeerId: string; relayStorageId: string | undefined; since: number }
   | { state: 'refused'; message: string } // the relay sent an error (e.g. unsupported protocol)
 
@@ -139,7 +140,8 @@ export class RelayAdapter extends NetworkAdapter {
       this.#retryTimer = setTimeout(() => this.#open(), BACKOFF_MS[BACKOFF_MS.length - 1])
       return
     }
-    this.#setConnection({ state: 'connecting', attempt: this.#attempt })
+    // After a failed attempt, keep saying "unreachable" while retrying rather than flicker.
+    if (this.#attempt === 0) this.#setConnection({ state: 'connecting', attempt: 0 })
     let socket: WebSocketLike
     try {
       socket = new this.#WebSocket(this.url)
@@ -213,7 +215,7 @@ export class RelayAdapter extends NetworkAdapter {
       this.#open()
       return
     }
-    this.#setConnection({ state: 'connecting', attempt: this.#attempt + 1 })
+    this.#setConnection({ state: 'unreachable', attempt: this.#attempt + 1 })
     const base = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)] ?? 15000
     this.#attempt++
     clearTimeout(this.#retryTimer)

@@ -80,7 +80,7 @@ describe('client sync through the relay', () => {
     cleanups.push(() => app.repo.shutdown())
     await waitFor(() => app.relay.connection.state === 'open')
     await relay.relay.close()
-    await waitFor(() => app.relay.connection.state === 'connecting', { message: 'notices the relay is gone' })
+    await waitFor(() => app.relay.connection.state === 'unreachable', { message: 'notices the relay is gone' })
     // Same port again, as a town hall's relay coming back after a power cut.
     const again = await startRelay({ dataDir: relay.dataDir, port })
     cleanups.push(() => again.stop())
