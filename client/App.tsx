@@ -6,6 +6,8 @@ import { Join } from './views/Join.tsx'
 import { NewPost } from './views/NewPost.tsx'
 import { Invite } from './views/Invite.tsx'
 import { Settings } from './views/Settings.tsx'
+import { PostPage } from './views/PostPage.tsx'
+import { EditPost } from './views/EditPost.tsx'
 
 export function App() {
   return (
@@ -16,6 +18,8 @@ export function App() {
       <Route path="/new" component={NewPost} />
       <Route path="/invite" component={Invite} />
       <Route path="/settings" component={Settings} />
+      <Route path="/post/:feed/:id" component={PostPage} />
+      <Route path="/post/:feed/:id/edit" component={EditPost} />
       <Route path="*" component={Home} />
     </Router>
   )

@@ -12,6 +12,15 @@ export const Reason = {
   malformedFrame: 'malformed-frame',
   frameTooLarge: 'frame-too-large',
   protocolViolation: 'protocol-violation',
+  // Help lifecycle refusals (shared/lifecycle.ts).
+  ownPost: 'own-post',
+  notAuthor: 'not-author',
+  closed: 'closed',
+  notHelpKind: 'not-help-kind',
+  notAnswered: 'not-answered',
+  notAccepted: 'not-accepted',
+  notOver: 'not-over',
+  stillOpen: 'still-open',
 } as const
 
 export type Reason = (typeof Reason)[keyof typeof Reason]

@@ -4,6 +4,8 @@
  */
 export type MemberId = string & { readonly __brand: 'MemberId' }
 export type PostId = string & { readonly __brand: 'PostId' }
+export type AnswerId = string & { readonly __brand: 'AnswerId' }
+export type CommentId = string & { readonly __brand: 'CommentId' }
 /** An Automerge URL, as automerge-repo prints it: `automerge:` followed by a base58check document ID. */
 export type DocUrl = `automerge:${string}`
 
@@ -25,8 +27,11 @@ export function randomId(length = 22): string {
 
 export const newMemberId = (): MemberId => `m${randomId()}` as MemberId
 export const newPostId = (): PostId => `p${randomId()}` as PostId
+export const newAnswerId = (): AnswerId => `a${randomId()}` as AnswerId
+export const newCommentId = (): CommentId => `c${randomId()}` as CommentId
 
-export const ID_PATTERN = /^[mp][1-9A-HJ-NP-Za-km-z]{22}$/
+/** Member, post, answer and comment IDs: a one-letter prefix and 22 base58 characters. */
+export const ID_PATTERN = /^[mpac][1-9A-HJ-NP-Za-km-z]{22}$/
 export const DOC_URL_PATTERN = /^automerge:[1-9A-HJ-NP-Za-km-z]{20,60}$/
 
 export function isDocUrl(value: unknown): value is DocUrl {

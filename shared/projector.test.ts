@@ -39,7 +39,7 @@ describe('projector', () => {
   })
 
   it('projects nothing from a document that is not a feed', () => {
-    expect(projectFeed({ hello: 'world' }, fUrl)).toEqual({ rows: [], skipped: 0, valid: false })
+    expect(projectFeed({ hello: 'world' }, fUrl)).toEqual({ rows: [], answers: [], comments: [], outcomes: [], skipped: 0, valid: false })
   })
 
   it('projects a neighbourhood and its members, marking référents', () => {

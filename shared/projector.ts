@@ -1,5 +1,5 @@
-import type { DocUrl, MemberId, PostId } from './ids.ts'
-import { validateFeed, validatePostRecord, type FeedDoc } from './schema/feed.ts'
+import type { AnswerId, CommentId, DocUrl, MemberId, PostId } from './ids.ts'
+import { validateAnswerRecord, validateCommentRecord, validateFeed, validatePostRecord, type FeedDoc, type Outcome } from './schema/feed.ts'
 import { validateNeighbourhood, type NeighbourhoodDoc } from './schema/neighbourhood.ts'
 
 /**
@@ -18,6 +18,60 @@ export interface PostRow {
   body: string
   createdAt: number
   updatedAt: number
+  themes: string[]
+  /** Raw status as written by the author (absent = open); see lifecycle.deriveStatus. */
+  status: string
+  expiresAt?: number
+  closedAt?: number
+  whenStart?: number
+  whenEnd?: number
+  lat?: number
+  lon?: number
+  /** Helpers the author accepted. */
+  accepted: MemberId[]
+  /** The author's raw decisions, kept for the lifecycle rules. */
+  acceptedAt: Record<string, number>
+  outcomes: Record<string, Outcome>
+}
+
+/** An "I can help" from `author` on the post `postFeed`/`post`. */
+export interface AnswerRow {
+  feed: DocUrl
+  id: AnswerId
+  author: MemberId
+  neighbourhood: DocUrl
+  postFeed: DocUrl
+  post: PostId
+  message: string
+  createdAt: number
+  withdrawn: boolean
+}
+
+export interface CommentRow {
+  feed: DocUrl
+  id: CommentId
+  author: MemberId
+  neighbourhood: DocUrl
+  postFeed: DocUrl
+  post: PostId
+  body: string
+  createdAt: number
+  updatedAt: number
+}
+
+/** What a post's author recorded about a helper: thanks (shown on the helper's profile) or a no-show. */
+export interface OutcomeRow {
+  /** `${postFeed} ${post} ${helper}` */
+  key: string
+  neighbourhood: DocUrl
+  postFeed: DocUrl
+  post: PostId
+  postTitle: string
+  from: MemberId
+  helper: MemberId
+  kind: Outcome['kind']
+  note: string
+  at: number
 }
 
 export interface MemberRow {
@@ -43,7 +97,10 @@ export interface NeighbourhoodRow {
 
 export interface FeedProjection {
   rows: PostRow[]
-  /** Posts that failed validation and were left out (shown nowhere, counted for diagnostics). */
+  answers: AnswerRow[]
+  comments: CommentRow[]
+  outcomes: OutcomeRow[]
+  /** Entries that failed validation and were left out (shown nowhere, counted for diagnostics). */
   skipped: number
   /** False when the feed itself is not a feed; nothing is projected from it then. */
   valid: boolean
@@ -51,18 +108,19 @@ export interface FeedProjection {
 
 export function projectFeed(doc: unknown, feedUrl: DocUrl): FeedProjection {
   const feed = validateFeed(doc)
-  if (!feed.ok) return { rows: [], skipped: 0, valid: false }
+  if (!feed.ok) return { rows: [], answers: [], comments: [], outcomes: [], skipped: 0, valid: false }
   const f: FeedDoc = feed.value
-  const rows: PostRow[] = []
-  let skipped = 0
+  const out: FeedProjection = { rows: [], answers: [], comments: [], outcomes: [], skipped: 0, valid: true }
   for (const raw of Object.values(f.posts)) {
     const post = validatePostRecord(raw)
     if (!post.ok) {
-      skipped++
+      out.skipped++
       continue
     }
     const p = post.value
-    rows.push({
+    const acceptedAt = { ...(p.accepted ?? {}) }
+    const outcomes = { ...(p.outcomes ?? {}) } as Record<string, Outcome>
+    out.rows.push({
       id: p.id,
       neighbourhood: f.neighbourhood,
       feed: feedUrl,
@@ -73,10 +131,73 @@ export function projectFeed(doc: unknown, feedUrl: DocUrl): FeedProjection {
       body: p.body,
       createdAt: p.createdAt,
       updatedAt: p.updatedAt ?? p.createdAt,
+      themes: [...(p.themes ?? [])],
+      status: p.status ?? 'open',
+      expiresAt: p.expiresAt,
+      closedAt: p.closedAt,
+      whenStart: p.when?.start,
+      whenEnd: p.when?.end,
+      lat: p.place?.lat,
+      lon: p.place?.lon,
+      accepted: (Object.keys(acceptedAt) as MemberId[]).sort((a, b) => (acceptedAt[a] ?? 0) - (acceptedAt[b] ?? 0)),
+      acceptedAt,
+      outcomes,
+    })
+    for (const [helper, o] of Object.entries(outcomes)) {
+      out.outcomes.push({
+        key: `${feedUrl} ${p.id} ${helper}`,
+        neighbourhood: f.neighbourhood,
+        postFeed: feedUrl,
+        post: p.id,
+        postTitle: p.title,
+        from: f.owner,
+        helper: helper as MemberId,
+        kind: o.kind,
+        note: o.kind === 'thanks' ? String(o.note) : '',
+        at: o.at,
+      })
+    }
+  }
+  for (const raw of Object.values(f.answers ?? {})) {
+    const answer = validateAnswerRecord(raw)
+    if (!answer.ok) {
+      out.skipped++
+      continue
+    }
+    const a = answer.value
+    out.answers.push({
+      feed: feedUrl,
+      id: a.id,
+      author: f.owner,
+      neighbourhood: f.neighbourhood,
+      postFeed: a.post.feed,
+      post: a.post.id,
+      message: a.message,
+      createdAt: a.createdAt,
+      withdrawn: a.withdrawnAt !== undefined,
     })
   }
-  rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
-  return { rows, skipped, valid: true }
+  for (const raw of Object.values(f.comments ?? {})) {
+    const comment = validateCommentRecord(raw)
+    if (!comment.ok) {
+      out.skipped++
+      continue
+    }
+    const c = comment.value
+    out.comments.push({
+      feed: feedUrl,
+      id: c.id,
+      author: f.owner,
+      neighbourhood: f.neighbourhood,
+      postFeed: c.post.feed,
+      post: c.post.id,
+      body: c.body,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt ?? c.createdAt,
+    })
+  }
+  out.rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
+  return out
 }
 
 export interface NeighbourhoodProjection {

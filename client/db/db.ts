@@ -1,5 +1,5 @@
 import Dexie, { type EntityTable, type Table } from 'dexie'
-import type { MemberRow, NeighbourhoodRow, PostRow } from '../../shared/projector.ts'
+import type { AnswerRow, CommentRow, MemberRow, NeighbourhoodRow, OutcomeRow, PostRow } from '../../shared/projector.ts'
 import type { DocUrl, MemberId } from '../../shared/ids.ts'
 
 /**
@@ -14,6 +14,9 @@ export interface BoardPost extends PostRow {
   /** True while the post exists only on this device (and maybe its other tabs). */
   pending: boolean
 }
+
+export type BoardAnswer = AnswerRow & { pending: boolean }
+export type BoardComment = CommentRow & { pending: boolean }
 
 /** Someone who uses this device, as a member of one neighbourhood. */
 export interface Profile {
@@ -41,6 +44,10 @@ export interface Setting {
 export type PlacetteDb = Dexie & {
   /** Keyed by [feed, id]. */
   posts: Table<BoardPost, [string, string]>
+  /** Keyed by [feed, id] (the answer's author's feed). */
+  answers: Table<BoardAnswer, [string, string]>
+  comments: Table<BoardComment, [string, string]>
+  outcomes: EntityTable<OutcomeRow, 'key'>
   members: EntityTable<MemberRow, 'key'>
   neighbourhoods: EntityTable<NeighbourhoodRow, 'url'>
   profiles: EntityTable<Profile, 'id'>
@@ -61,8 +68,15 @@ export function openDb(name = DB_NAME): PlacetteDb {
     settings: 'key',
     syncState: 'url',
   })
+  // Version 2: the board issue (answers, comments, outcomes). Index tables only: the projector refills them.
+  db.version(2).stores({
+    posts: '[feed+id], id, feed, [neighbourhood+createdAt], [neighbourhood+kind]',
+    answers: '[feed+id], feed, [postFeed+post], neighbourhood',
+    comments: '[feed+id], feed, [postFeed+post], neighbourhood',
+    outcomes: 'key, postFeed, [neighbourhood+helper]',
+  })
   return db
 }
 
 /** Index tables: safe to drop, rebuilt by the projector. */
-export const INDEX_TABLES = ['posts', 'members', 'neighbourhoods'] as const
+export const INDEX_TABLES = ['posts', 'answers', 'comments', 'outcomes', 'members', 'neighbourhoods'] as const

@@ -37,6 +37,12 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
 /** Words for a field issue's code. */
 export const issueText = (code: IssueCode): string => t(`error.${code}` as MessageKey)
 
+/** Words for a refusal reason (shared/errors.ts), or undefined when it has none. */
+export function reasonText(reason: string): string | undefined {
+  const key = `reason.${reason}` as MessageKey
+  return key in fr ? t(key) : undefined
+}
+
 /** "il y a 5 min" / "5 min ago". */
 export function timeAgo(at: number, now = Date.now()): string {
   const minutes = Math.floor((now - at) / 60_000)

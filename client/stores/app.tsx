@@ -1,8 +1,8 @@
 import { createContext, createSignal, useContext, type Accessor, type ParentProps } from 'solid-js'
 import { openDb, type PlacetteDb, type Profile } from '../db/db.ts'
 import type { NeighbourhoodRow } from '../../shared/projector.ts'
-import type { DocUrl, MemberId } from '../../shared/ids.ts'
-import type { PostInput } from '../../shared/schema/feed.ts'
+import type { CommentId, DocUrl, MemberId, PostId } from '../../shared/ids.ts'
+import type { PostInput, PostRef } from '../../shared/schema/feed.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
 import { defaultLanguage, isLanguage, setLanguage, type Language } from '../i18n/index.ts'
@@ -18,6 +18,8 @@ export interface AppStore {
   profile: Accessor<Profile | undefined>
   neighbourhood: Accessor<NeighbourhoodRow | undefined>
   memberNames: Accessor<Map<MemberId, string>>
+  /** Whether the current profile is a référent of its neighbourhood (may post official news). */
+  isReferent: Accessor<boolean>
   status: {
     connection: Accessor<RelayConnection>
     pendingChanges: Accessor<number>
@@ -28,7 +30,19 @@ export interface AppStore {
   createNeighbourhood(input: CreateNeighbourhoodInput): Promise<Profile>
   findNeighbourhood(url: DocUrl): Promise<NeighbourhoodDoc | undefined>
   joinNeighbourhood(url: DocUrl, displayName: string): Promise<Profile>
-  post(input: PostInput): Promise<void>
+  post(input: PostInput): Promise<PostRef>
+  editPost(id: PostId, input: PostInput): Promise<void>
+  deletePost(id: PostId): Promise<void>
+  answer(ref: PostRef, message: string): Promise<void>
+  withdrawAnswer(ref: PostRef): Promise<void>
+  accept(id: PostId, helper: MemberId): Promise<void>
+  close(id: PostId, status: 'done' | 'cancelled'): Promise<void>
+  renew(id: PostId): Promise<void>
+  thank(id: PostId, helper: MemberId, note: string): Promise<void>
+  noShow(id: PostId, helper: MemberId): Promise<void>
+  comment(ref: PostRef, body: string): Promise<void>
+  editComment(id: CommentId, body: string): Promise<void>
+  deleteComment(id: CommentId): Promise<void>
   chooseLanguage(lang: Language): Promise<void>
   rebuildIndex(): Promise<void>
 }
@@ -37,6 +51,7 @@ const Context = createContext<AppStore>()
 
 const loadEngine = () => Promise.all([import('../sync/runtime.ts'), import('./commands.ts')])
 type Engine = Awaited<ReturnType<typeof loadEngine>>
+type Runtime = ReturnType<Engine[0]['startRuntime']>
 
 export async function createAppStore(): Promise<AppStore> {
   const db = openDb()
@@ -47,7 +62,7 @@ export async function createAppStore(): Promise<AppStore> {
   const [connection, setConnection] = createSignal<RelayConnection>(navigator.onLine ? { state: 'connecting', attempt: 0 } : { state: 'offline' })
 
   // Automerge (3.6 MB of wasm) loads after the first paint; commands wait for it.
-  const engine: Promise<Engine & { rt: ReturnType<Engine[0]['startRuntime']> }> = loadEngine().then(([runtime, commands]) => {
+  const engine: Promise<Engine & { rt: Runtime }> = loadEngine().then(([runtime, commands]) => {
     const rt = runtime.startRuntime(db)
     rt.relay.onConnection(setConnection)
     const p = profile()
@@ -60,6 +75,11 @@ export async function createAppStore(): Promise<AppStore> {
     profile,
     async (p) => new Map(p ? (await db.members.where('neighbourhood').equals(p.neighbourhood).toArray()).map((m) => [m.id, m.displayName] as const) : []),
     new Map<MemberId, string>(),
+  )
+  const isReferent = createLiveQuery(
+    profile,
+    async (p) => (p ? !!(await db.members.get(`${p.neighbourhood} ${p.id}`))?.referent : false),
+    false,
   )
   const pendingChanges = createLiveQuery(() => 0, async () => Number((await db.settings.get('pendingChanges'))?.value ?? 0), 0)
   const lastSync = createLiveQuery(
@@ -77,11 +97,19 @@ export async function createAppStore(): Promise<AppStore> {
     return p
   }
 
+  /** Runs a command of the current profile once the engine is loaded. */
+  const withEngine = async <T,>(run: (rt: Runtime, commands: Engine[1], profile: Profile) => Promise<T>): Promise<T> => {
+    const p = requireProfile()
+    const { rt, 1: commands } = await engine
+    return run(rt, commands, p)
+  }
+
   return {
     db,
     profile,
     neighbourhood,
     memberNames,
+    isReferent,
     status: { connection, pendingChanges, lastSync },
     async createNeighbourhood(input) {
       const { rt, 1: commands } = await engine
@@ -95,11 +123,19 @@ export async function createAppStore(): Promise<AppStore> {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.joinNeighbourhood(rt, db, url, displayName))
     },
-    async post(input) {
-      const p = requireProfile()
-      const { rt, 1: commands } = await engine
-      await commands.postItem(rt, p, input)
-    },
+    post: (input) => withEngine((rt, c, p) => c.postItem(rt, p, input)),
+    editPost: (id, input) => withEngine((rt, c, p) => c.editPost(rt, p, id, input)),
+    deletePost: (id) => withEngine((rt, c, p) => c.deletePost(rt, p, id)),
+    answer: (ref, message) => withEngine((rt, c, p) => c.answerPost(rt, db, p, ref, message)),
+    withdrawAnswer: (ref) => withEngine((rt, c, p) => c.withdrawAnswer(rt, p, ref)),
+    accept: (id, helper) => withEngine((rt, c, p) => c.acceptHelper(rt, db, p, id, helper)),
+    close: (id, status) => withEngine((rt, c, p) => c.closePost(rt, db, p, id, status)),
+    renew: (id) => withEngine((rt, c, p) => c.renewPost(rt, db, p, id)),
+    thank: (id, helper, note) => withEngine((rt, c, p) => c.recordOutcome(rt, db, p, id, helper, { kind: 'thanks', note })),
+    noShow: (id, helper) => withEngine((rt, c, p) => c.recordOutcome(rt, db, p, id, helper, { kind: 'no-show' })),
+    comment: (ref, body) => withEngine((rt, c, p) => c.addComment(rt, p, ref, body)),
+    editComment: (id, body) => withEngine((rt, c, p) => c.editComment(rt, p, id, body)),
+    deleteComment: (id) => withEngine((rt, c, p) => c.deleteComment(rt, p, id)),
     async chooseLanguage(lang) {
       setLanguage(lang)
       await db.settings.put({ key: 'language', value: lang })

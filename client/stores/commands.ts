@@ -1,8 +1,21 @@
 import * as A from '@automerge/automerge'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
-import { newFeed, newPost, type FeedDoc, type PostInput } from '../../shared/schema/feed.ts'
+import {
+  answerInputSchema,
+  commentInputSchema,
+  newFeed,
+  newPost,
+  thanksInputSchema,
+  type FeedDoc,
+  type Outcome,
+  type PostInput,
+  type PostRecord,
+  type PostRef,
+} from '../../shared/schema/feed.ts'
+import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decision, type PostState } from '../../shared/lifecycle.ts'
+import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
 import { newNeighbourhood, validateNeighbourhood, type Commune, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
-import { newMemberId, newPostId, type DocUrl, type PostId } from '../../shared/ids.ts'
+import { newAnswerId, newCommentId, newMemberId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
 import { LIMITS } from '../../shared/domain.ts'
 import { assertValid } from '../../shared/validate.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
@@ -98,19 +111,171 @@ export function watchProfile(rt: Runtime, profile: Profile): void {
   void rt.projector.watchNeighbourhood(profile.neighbourhood)
 }
 
-/** Posts a request or an offer into the author's feed. Throws a PlacetteError listing bad fields. */
-export async function postItem(rt: Runtime, profile: Profile, input: PostInput): Promise<PostId> {
-  const id = newPostId()
-  const post = newPost(input, id, Date.now())
+/** Text stored as Automerge immutable strings: smaller and faster than collaborative text (DESIGN.md §2). */
+const plain = (text: string) => new A.ImmutableString(text) as unknown as string
+
+async function changeOwnFeed(rt: Runtime, profile: Profile, change: (feed: FeedDoc) => void): Promise<void> {
   const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
   feed.change((d) => {
-    d.posts[id] = {
-      ...post,
-      // Immutable strings: smaller and faster than collaborative text (DESIGN.md §2).
-      title: new A.ImmutableString(post.title) as unknown as string,
-      body: new A.ImmutableString(post.body) as unknown as string,
-    }
+    // Feeds written before answers and comments existed lack their maps.
+    d.answers ??= {} as FeedDoc['answers']
+    d.comments ??= {} as FeedDoc['comments']
+    change(d)
   })
   await rt.projector.settled()
-  return id
+}
+
+function ownPost(feed: FeedDoc, id: PostId): PostRecord {
+  const post = feed.posts[id]
+  if (!post) throw new PlacetteError(Reason.notAuthor, `post ${id} is not in your feed`)
+  return post
+}
+
+/** The post as every feed on this device tells it, for the lifecycle rules. */
+async function postState(db: PlacetteDb, ref: PostRef): Promise<PostState> {
+  const row = await db.posts.get([ref.feed, ref.id])
+  if (!row) throw new PlacetteError(Reason.notFound, `post ${ref.id} not found`)
+  const answers = await db.answers.where('[postFeed+post]').equals([ref.feed, ref.id]).toArray()
+  return {
+    author: row.author,
+    kind: row.kind,
+    status: row.status,
+    expiresAt: row.expiresAt,
+    closedAt: row.closedAt,
+    accepted: row.acceptedAt,
+    outcomes: row.outcomes,
+    helpers: answers.filter((a) => !a.withdrawn).map((a) => a.author),
+  }
+}
+
+function allowed(decision: Decision, what: string): void {
+  if (!decision.ok) throw new PlacetteError(decision.reason, `${what}: ${decision.reason}`)
+}
+
+/** Posts into the author's feed. Throws a PlacetteError listing bad fields. */
+export async function postItem(rt: Runtime, profile: Profile, input: PostInput): Promise<PostRef> {
+  const id = newPostId()
+  const post = newPost(input, id, Date.now())
+  await changeOwnFeed(rt, profile, (d) => {
+    d.posts[id] = { ...post, title: plain(post.title), body: plain(post.body) }
+  })
+  return { feed: profile.feed, id }
+}
+
+/** Edits the author's own post: the fields of the form, nothing of its lifecycle. */
+export async function editPost(rt: Runtime, profile: Profile, id: PostId, input: PostInput): Promise<void> {
+  const now = Date.now()
+  const edited = newPost(input, id, now)
+  await changeOwnFeed(rt, profile, (d) => {
+    const p = ownPost(d, id)
+    p.kind = edited.kind
+    p.category = edited.category
+    p.title = plain(edited.title)
+    p.body = plain(edited.body)
+    p.updatedAt = now
+    if (edited.themes) p.themes = edited.themes
+    else delete p.themes
+    if (edited.when) p.when = edited.when
+    else delete p.when
+    if (edited.place) p.place = edited.place
+  })
+}
+
+/** Deletes the author's own post: its content leaves the document, not just the screen. */
+export async function deletePost(rt: Runtime, profile: Profile, id: PostId): Promise<void> {
+  await changeOwnFeed(rt, profile, (d) => {
+    ownPost(d, id)
+    delete d.posts[id]
+  })
+}
+
+/** "I can help", with a message. Answering again updates the message. */
+export async function answerPost(rt: Runtime, db: PlacetteDb, profile: Profile, ref: PostRef, message: string): Promise<void> {
+  const text = assertValid(answerInputSchema, message)
+  allowed(canAnswer(await postState(db, ref), profile.id, Date.now()), 'answer')
+  await changeOwnFeed(rt, profile, (d) => {
+    const answers = d.answers!
+    const mine = Object.values(answers).find((a) => a.post.feed === ref.feed && a.post.id === ref.id)
+    if (mine) {
+      mine.message = plain(text)
+      delete mine.withdrawnAt
+      return
+    }
+    const id = newAnswerId()
+    answers[id] = { id, post: { feed: ref.feed, id: ref.id }, message: plain(text), createdAt: Date.now() }
+  })
+}
+
+export async function withdrawAnswer(rt: Runtime, profile: Profile, ref: PostRef): Promise<void> {
+  await changeOwnFeed(rt, profile, (d) => {
+    for (const a of Object.values(d.answers!)) if (a.post.feed === ref.feed && a.post.id === ref.id) a.withdrawnAt = Date.now()
+  })
+}
+
+export async function acceptHelper(rt: Runtime, db: PlacetteDb, profile: Profile, id: PostId, helper: MemberId): Promise<void> {
+  allowed(canAccept(await postState(db, { feed: profile.feed, id }), profile.id, helper, Date.now()), 'accept')
+  await changeOwnFeed(rt, profile, (d) => {
+    const p = ownPost(d, id)
+    p.accepted ??= {} as Record<MemberId, number>
+    p.accepted[helper] = Date.now()
+  })
+}
+
+export async function closePost(rt: Runtime, db: PlacetteDb, profile: Profile, id: PostId, status: 'done' | 'cancelled'): Promise<void> {
+  allowed(canClose(await postState(db, { feed: profile.feed, id }), profile.id, Date.now()), 'close')
+  await changeOwnFeed(rt, profile, (d) => {
+    const p = ownPost(d, id)
+    p.status = status
+    p.closedAt = Date.now()
+  })
+}
+
+/** "Still needed": another 30 days. */
+export async function renewPost(rt: Runtime, db: PlacetteDb, profile: Profile, id: PostId): Promise<void> {
+  allowed(canRenew(await postState(db, { feed: profile.feed, id }), profile.id, Date.now()), 'renew')
+  await changeOwnFeed(rt, profile, (d) => {
+    ownPost(d, id).expiresAt = Date.now() + DEFAULT_EXPIRY_MS
+  })
+}
+
+export async function recordOutcome(
+  rt: Runtime,
+  db: PlacetteDb,
+  profile: Profile,
+  id: PostId,
+  helper: MemberId,
+  outcome: { kind: 'thanks'; note: string } | { kind: 'no-show' },
+): Promise<void> {
+  allowed(canRecordOutcome(await postState(db, { feed: profile.feed, id }), profile.id, helper, Date.now()), 'outcome')
+  const note = outcome.kind === 'thanks' ? assertValid(thanksInputSchema, outcome.note) : ''
+  await changeOwnFeed(rt, profile, (d) => {
+    const p = ownPost(d, id)
+    p.outcomes ??= {} as Record<MemberId, Outcome>
+    p.outcomes[helper] = outcome.kind === 'thanks' ? { kind: 'thanks', note: plain(note), at: Date.now() } : { kind: 'no-show', at: Date.now() }
+  })
+}
+
+export async function addComment(rt: Runtime, profile: Profile, ref: PostRef, body: string): Promise<void> {
+  const text = assertValid(commentInputSchema, body)
+  await changeOwnFeed(rt, profile, (d) => {
+    const id = newCommentId()
+    d.comments![id] = { id, post: { feed: ref.feed, id: ref.id }, body: plain(text), createdAt: Date.now() }
+  })
+}
+
+export async function editComment(rt: Runtime, profile: Profile, id: CommentId, body: string): Promise<void> {
+  const text = assertValid(commentInputSchema, body)
+  await changeOwnFeed(rt, profile, (d) => {
+    const c = d.comments![id]
+    if (!c) throw new PlacetteError(Reason.notAuthor, `comment ${id} is not yours`)
+    c.body = plain(text)
+    c.updatedAt = Date.now()
+  })
+}
+
+export async function deleteComment(rt: Runtime, profile: Profile, id: CommentId): Promise<void> {
+  await changeOwnFeed(rt, profile, (d) => {
+    if (!d.comments![id]) throw new PlacetteError(Reason.notAuthor, `comment ${id} is not yours`)
+    delete d.comments![id]
+  })
 }

@@ -2,10 +2,19 @@ import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
 import { projectFeed, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
+import type { Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
 
 type Kind = 'neighbourhood' | 'feed'
+
+/** Replaces the rows a feed contributed to a table keyed by [feed, id]. */
+async function replaceByFeed<R extends { feed: string; id: string }>(table: Table<R, [string, string]>, feed: DocUrl, rows: R[]): Promise<void> {
+  const keep = new Set(rows.map((r) => r.id))
+  const stale = await table.where('feed').equals(feed).primaryKeys()
+  await table.bulkDelete(stale.filter(([, id]) => !keep.has(id)))
+  await table.bulkPut(rows)
+}
 
 /**
  * Turns document changes into rows of the Dexie index, so the UI can read (and paint on a cold start)
@@ -73,9 +82,10 @@ export class Projector {
     this.#loading.set(url, kind)
     let handle: DocHandle<unknown>
     try {
-      handle = await this.#repo.find<unknown>(url as string as AutomergeUrl)
+      // Accept "unavailable": a member's feed may reach the relay after we first ask for it. The relay
+      // remembers who asked and sends it when it arrives, so keep the handle and wait for it.
+      handle = await this.#repo.find<unknown>(url as string as AutomergeUrl, { allowableStates: ['ready', 'unavailable'] })
     } catch {
-      // Not on this device and no peer had it: ask again when the relay is back.
       this.#missing.set(url, kind)
       return
     } finally {
@@ -85,7 +95,8 @@ export class Projector {
     this.#handles.set(url, { handle, kind })
     handle.on('change', () => this.#schedule(url))
     handle.on('remote-heads', (payload) => void this.#onRemoteHeads(url, payload))
-    this.#schedule(url)
+    if (handle.isReady()) this.#schedule(url)
+    else void handle.whenReady().then(() => this.#schedule(url), () => undefined)
   }
 
   #retryMissing(): void {
@@ -109,7 +120,7 @@ export class Projector {
 
   async #project(url: DocUrl): Promise<void> {
     const entry = this.#handles.get(url)
-    if (!entry) return
+    if (!entry || !entry.handle.isReady()) return
     const doc = entry.handle.doc()
     if (entry.kind === 'neighbourhood') {
       const projection = projectNeighbourhood(doc, url)
@@ -122,14 +133,18 @@ export class Projector {
       for (const m of projection.members) void this.#watch(m.feed, 'feed')
       return
     }
-    const { rows } = projectFeed(doc, url)
+    const projection = projectFeed(doc, url)
     const synced = this.#own.has(url) ? await this.#idsKnownToRelay(url, doc) : undefined
-    const posts: BoardPost[] = rows.map((r) => ({ ...r, pending: synced ? !synced.has(r.id) : false }))
-    await this.#db.transaction('rw', this.#db.posts, async () => {
-      const keep = new Set(posts.map((p) => p.id as string))
-      const stale = await this.#db.posts.where('feed').equals(url).primaryKeys()
-      await this.#db.posts.bulkDelete(stale.filter(([, id]) => !keep.has(id)))
-      await this.#db.posts.bulkPut(posts)
+    const pending = <R extends { id: string }>(r: R) => ({ ...r, pending: synced ? !synced.has(r.id) : false })
+    const posts: BoardPost[] = projection.rows.map(pending)
+    const db = this.#db
+    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
+      // Replace what this feed contributed: rows it no longer has are gone (deleted means deleted).
+      await replaceByFeed(db.posts, url, posts)
+      await replaceByFeed(db.answers, url, projection.answers.map(pending))
+      await replaceByFeed(db.comments, url, projection.comments.map(pending))
+      await db.outcomes.where('postFeed').equals(url).delete()
+      await db.outcomes.bulkPut(projection.outcomes)
     })
   }
 
@@ -137,8 +152,8 @@ export class Projector {
   async #idsKnownToRelay(url: DocUrl, doc: unknown): Promise<Set<string>> {
     const heads = await this.#relayHeads(url, doc)
     if (!heads.length) return new Set()
-    const atRelay = A.view(doc as A.Doc<{ posts?: Record<string, unknown> }>, heads)
-    return new Set(Object.keys(atRelay.posts ?? {}))
+    const atRelay = A.view(doc as A.Doc<{ posts?: Record<string, unknown>; answers?: Record<string, unknown>; comments?: Record<string, unknown> }>, heads)
+    return new Set([...Object.keys(atRelay.posts ?? {}), ...Object.keys(atRelay.answers ?? {}), ...Object.keys(atRelay.comments ?? {})])
   }
 
   /** The relay's last reported heads for `url`, keeping only those this device has. */
@@ -163,7 +178,7 @@ export class Projector {
     let pending = 0
     for (const url of this.#own) {
       const entry = this.#handles.get(url)
-      if (!entry) continue
+      if (!entry?.handle.isReady()) continue
       const doc = entry.handle.doc() as A.Doc<unknown>
       pending += A.getChangesMetaSince(doc, await this.#relayHeads(url, doc)).length
     }

@@ -1,7 +1,7 @@
 import { createSignal } from 'solid-js'
 import type { FieldIssue } from '../../shared/errors.ts'
 import { isPlacetteError } from '../../shared/errors.ts'
-import { issueText, t } from '../i18n/index.ts'
+import { issueText, reasonText, t } from '../i18n/index.ts'
 
 /**
  * Form state shared by every form: field errors from shared/ validators, a summary announced to
@@ -31,6 +31,7 @@ export function useFormErrors() {
         await command()
       } catch (e) {
         if (isPlacetteError(e) && e.issues.length) show([...e.issues])
+        else if (isPlacetteError(e) && reasonText(e.reason)) setSummary(reasonText(e.reason))
         else if (e instanceof DOMException && e.name === 'QuotaExceededError') setSummary(t('error.storage'))
         else setSummary(t('error.generic', { message: e instanceof Error ? e.message : String(e) }))
       } finally {

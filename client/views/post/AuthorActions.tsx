@@ -1,0 +1,65 @@
+import { Show } from 'solid-js'
+import { A, useNavigate } from '@solidjs/router'
+import { t } from '../../i18n/index.ts'
+import { useApp } from '../../stores/app.tsx'
+import type { BoardPost } from '../../stores/post.ts'
+import type { DerivedStatus } from '../../../shared/lifecycle.ts'
+import { isHelpKind } from '../../../shared/domain.ts'
+import { postPath } from '../../components/PostCard.tsx'
+import { useFormErrors } from '../form-errors.ts'
+
+/** What the author can do with their own post: close it, renew it, edit or delete it. */
+export function AuthorActions(props: { post: BoardPost; status: DerivedStatus }) {
+  const app = useApp()
+  const navigate = useNavigate()
+  const form = useFormErrors()
+  const open = () => props.status === 'open' || props.status === 'in-progress'
+
+  const remove = () =>
+    form.run(async () => {
+      if (!confirm(t('page.deleteConfirm'))) return
+      await app.deletePost(props.post.id)
+      navigate('/')
+    })
+
+  return (
+    <section class="section">
+      <Show when={form.summary()}>
+        <p class="error" role="alert">
+          {form.summary()}
+        </p>
+      </Show>
+      <Show when={props.status === 'expired'}>
+        <p class="notice">{t('page.expiredAsk')}</p>
+        <div class="actions">
+          <button type="button" class="button" disabled={form.busy()} onClick={() => form.run(() => app.renew(props.post.id))}>
+            {t('page.renew')}
+          </button>
+          <button type="button" class="button button--secondary" disabled={form.busy()} onClick={() => form.run(() => app.close(props.post.id, 'cancelled'))}>
+            {t('page.cancel')}
+          </button>
+        </div>
+      </Show>
+      <Show when={open()}>
+        <div class="actions">
+          <Show when={isHelpKind(props.post.kind)}>
+            <button type="button" class="button" disabled={form.busy()} onClick={() => form.run(() => app.close(props.post.id, 'done'))}>
+              {t('page.done')}
+            </button>
+          </Show>
+          <button type="button" class="button button--secondary" disabled={form.busy()} onClick={() => form.run(() => app.close(props.post.id, 'cancelled'))}>
+            {t('page.cancel')}
+          </button>
+        </div>
+      </Show>
+      <div class="actions">
+        <A class="button button--secondary" href={`${postPath(props.post)}/edit`}>
+          {t('page.edit')}
+        </A>
+        <button type="button" class="button button--danger" disabled={form.busy()} onClick={remove}>
+          {t('page.delete')}
+        </button>
+      </div>
+    </section>
+  )
+}
