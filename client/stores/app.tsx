@@ -123,8 +123,8 @@ export async function createAppStore(): Promise<AppStore> {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.joinNeighbourhood(rt, db, url, displayName))
     },
-    post: (input) => withEngine((rt, c, p) => c.postItem(rt, p, input)),
-    editPost: (id, input) => withEngine((rt, c, p) => c.editPost(rt, p, id, input)),
+    post: (input) => withEngine((rt, c, p) => c.postItem(rt, db, p, input)),
+    editPost: (id, input) => withEngine((rt, c, p) => c.editPost(rt, db, p, id, input)),
     deletePost: (id) => withEngine((rt, c, p) => c.deletePost(rt, p, id)),
     answer: (ref, message) => withEngine((rt, c, p) => c.answerPost(rt, db, p, ref, message)),
     withdrawAnswer: (ref) => withEngine((rt, c, p) => c.withdrawAnswer(rt, p, ref)),

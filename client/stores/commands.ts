@@ -152,8 +152,16 @@ function allowed(decision: Decision, what: string): void {
   if (!decision.ok) throw new PlacetteError(decision.reason, `${what}: ${decision.reason}`)
 }
 
+/** Official news ("info") is for référents; everyone else posts the other kinds. */
+async function onlyReferentsPostInfo(db: PlacetteDb, profile: Profile, input: PostInput): Promise<void> {
+  if (input.kind !== 'info') return
+  const me = await db.members.get(`${profile.neighbourhood} ${profile.id}`)
+  if (!me?.referent) throw new PlacetteError(Reason.notAllowed, 'only référents post official news')
+}
+
 /** Posts into the author's feed. Throws a PlacetteError listing bad fields. */
-export async function postItem(rt: Runtime, profile: Profile, input: PostInput): Promise<PostRef> {
+export async function postItem(rt: Runtime, db: PlacetteDb, profile: Profile, input: PostInput): Promise<PostRef> {
+  await onlyReferentsPostInfo(db, profile, input)
   const id = newPostId()
   const post = newPost(input, id, Date.now())
   await changeOwnFeed(rt, profile, (d) => {
@@ -163,7 +171,8 @@ export async function postItem(rt: Runtime, profile: Profile, input: PostInput):
 }
 
 /** Edits the author's own post: the fields of the form, nothing of its lifecycle. */
-export async function editPost(rt: Runtime, profile: Profile, id: PostId, input: PostInput): Promise<void> {
+export async function editPost(rt: Runtime, db: PlacetteDb, profile: Profile, id: PostId, input: PostInput): Promise<void> {
+  await onlyReferentsPostInfo(db, profile, input)
   const now = Date.now()
   const edited = newPost(input, id, now)
   await changeOwnFeed(rt, profile, (d) => {

@@ -7,7 +7,7 @@ import { deriveStatus } from '../../shared/lifecycle.ts'
 import type { DocUrl, PostId } from '../../shared/ids.ts'
 import type { PostRef } from '../../shared/schema/feed.ts'
 import { Answers } from './post/Answers.tsx'
-import { AuthorActions } from './post/AuthorActions.tsx'
+import { AuthorActions, ManagePost } from './post/AuthorActions.tsx'
 import { Comments } from './post/Comments.tsx'
 import { HelpBox } from './post/HelpBox.tsx'
 import { Outcomes } from './post/Outcomes.tsx'
@@ -62,12 +62,18 @@ export function PostPage() {
                     </Show>
                   </p>
                 </article>
-                <Show when={mine()} fallback={<HelpBox post={post()} answers={d().answers} status={status()} />}>
-                  <AuthorActions post={post()} status={status()} />
+                <Show when={!mine()}>
+                  <HelpBox post={post()} answers={d().answers} status={status()} />
                 </Show>
                 <Answers post={post()} answers={d().answers} status={status()} mine={mine()} name={name} />
+                <Show when={mine()}>
+                  <AuthorActions post={post()} status={status()} />
+                </Show>
                 <Outcomes post={post()} outcomes={d().outcomes} status={status()} mine={mine()} name={name} />
                 <Comments postRef={ref()} comments={d().comments} name={name} />
+                <Show when={mine()}>
+                  <ManagePost post={post()} />
+                </Show>
               </>
             )
           }}

@@ -8,19 +8,11 @@ import { isHelpKind } from '../../../shared/domain.ts'
 import { postPath } from '../../components/PostCard.tsx'
 import { useFormErrors } from '../form-errors.ts'
 
-/** What the author can do with their own post: close it, renew it, edit or delete it. */
+/** What the author can do next with their own post: mark it done, cancel it, renew it. */
 export function AuthorActions(props: { post: BoardPost; status: DerivedStatus }) {
   const app = useApp()
-  const navigate = useNavigate()
   const form = useFormErrors()
   const open = () => props.status === 'open' || props.status === 'in-progress'
-
-  const remove = () =>
-    form.run(async () => {
-      if (!confirm(t('page.deleteConfirm'))) return
-      await app.deletePost(props.post.id)
-      navigate('/')
-    })
 
   return (
     <section class="section">
@@ -51,6 +43,28 @@ export function AuthorActions(props: { post: BoardPost; status: DerivedStatus })
             {t('page.cancel')}
           </button>
         </div>
+      </Show>
+    </section>
+  )
+}
+
+/** The author edits or deletes their post (deleting erases its content from the document). */
+export function ManagePost(props: { post: BoardPost }) {
+  const app = useApp()
+  const navigate = useNavigate()
+  const form = useFormErrors()
+  const remove = () =>
+    form.run(async () => {
+      if (!confirm(t('page.deleteConfirm'))) return
+      await app.deletePost(props.post.id)
+      navigate('/')
+    })
+  return (
+    <section class="section">
+      <Show when={form.summary()}>
+        <p class="error" role="alert">
+          {form.summary()}
+        </p>
       </Show>
       <div class="actions">
         <A class="button button--secondary" href={`${postPath(props.post)}/edit`}>
