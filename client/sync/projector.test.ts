@@ -23,6 +23,7 @@ async function setup() {
   const relay = new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' })
   const projector = new Projector(repo, db, relay)
   cleanup.push(async () => {
+    await projector.settled()
     projector.stop()
     await repo.shutdown()
     db.close()
