@@ -185,6 +185,12 @@ export const en: Record<MessageKey, string> = {
   'settings.title': 'Settings',
   'settings.language': 'Language',
   'settings.profile': 'You are {name}, in {neighbourhood}.',
+  'settings.storage': 'On this device',
+  'settings.persisted': 'Your data is protected: the browser will not erase it to free space.',
+  'settings.notPersisted': 'Your data is not protected: if the device runs out of space, the browser might erase what has not been sent yet.',
+  'settings.persistUnknown': 'This browser does not say whether it protects your data.',
+  'settings.persist': 'Protect my data',
+  'settings.usage': 'Space used: {used} MB of {quota} MB available',
   'settings.rebuild': 'Rebuild the index',
   'settings.rebuilt': 'Index rebuilt.',
 

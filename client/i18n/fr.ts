@@ -183,6 +183,12 @@ export const fr = {
   'settings.title': 'Réglages',
   'settings.language': 'Langue',
   'settings.profile': 'Vous êtes {name}, dans {neighbourhood}.',
+  'settings.storage': 'Sur cet appareil',
+  'settings.persisted': 'Vos données sont protégées : le navigateur ne les effacera pas pour faire de la place.',
+  'settings.notPersisted': 'Vos données ne sont pas protégées : si l’appareil manque de place, le navigateur pourrait effacer ce qui n’a pas encore été envoyé.',
+  'settings.persistUnknown': 'Ce navigateur ne dit pas s’il protège vos données.',
+  'settings.persist': 'Protéger mes données',
+  'settings.usage': 'Place utilisée : {used} Mo sur {quota} Mo disponibles',
   'settings.rebuild': 'Reconstruire l’index',
   'settings.rebuilt': 'Index reconstruit.',
 

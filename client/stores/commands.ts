@@ -22,6 +22,7 @@ import { PlacetteError, Reason } from '../../shared/errors.ts'
 import * as v from 'valibot'
 import type { PlacetteDb, Profile } from '../db/db.ts'
 import type { Runtime } from '../sync/runtime.ts'
+import { requestPersistence } from './device.ts'
 
 /**
  * Commands: every write a person makes. Each one changes the author's own document (or, to join,
@@ -39,6 +40,8 @@ const createInput = v.object({
 export type CreateNeighbourhoodInput = v.InferInput<typeof createInput>
 
 async function saveProfile(db: PlacetteDb, profile: Profile): Promise<Profile> {
+  // This device now holds someone's words: ask the browser not to evict them when space runs low.
+  void requestPersistence()
   await db.transaction('rw', db.profiles, db.settings, async () => {
     await db.profiles.put(profile)
     await db.settings.put({ key: 'currentProfile', value: profile.id })
