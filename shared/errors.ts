@@ -12,6 +12,12 @@ export const Reason = {
   malformedFrame: 'malformed-frame',
   frameTooLarge: 'frame-too-large',
   protocolViolation: 'protocol-violation',
+  // Sync files (shared/syncfile.ts).
+  notSyncFile: 'not-sync-file',
+  corruptFile: 'corrupt-file',
+  fileTooLarge: 'file-too-large',
+  newerFile: 'newer-file',
+  foreignFile: 'foreign-file',
   // Help lifecycle refusals (shared/lifecycle.ts).
   ownPost: 'own-post',
   notAuthor: 'not-author',

@@ -35,7 +35,7 @@ export interface DocSyncState {
   at: number
 }
 
-export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges'
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport'
 export interface Setting {
   key: SettingKey
   value: string | number | null

@@ -43,6 +43,10 @@ export interface AppStore {
   comment(ref: PostRef, body: string): Promise<void>
   editComment(id: CommentId, body: string): Promise<void>
   deleteComment(id: CommentId): Promise<void>
+  /** A sync file of the current neighbourhood. */
+  exportFile(): Promise<{ bytes: Uint8Array; name: string }>
+  /** Opens a sync file (works with no profile: it then lets the person join from it). */
+  importFile(bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }>
   chooseLanguage(lang: Language): Promise<void>
   rebuildIndex(): Promise<void>
 }
@@ -136,6 +140,16 @@ export async function createAppStore(): Promise<AppStore> {
     comment: (ref, body) => withEngine((rt, c, p) => c.addComment(rt, p, ref, body)),
     editComment: (id, body) => withEngine((rt, c, p) => c.editComment(rt, p, id, body)),
     deleteComment: (id) => withEngine((rt, c, p) => c.deleteComment(rt, p, id)),
+    exportFile: () =>
+      withEngine(async (rt, c, p) => {
+        const file = await c.exportNeighbourhoodFile(rt, db, p)
+        await db.settings.put({ key: 'lastFileExport', value: Date.now() })
+        return file
+      }),
+    async importFile(bytes) {
+      const { rt, 1: commands } = await engine
+      return commands.importNeighbourhoodFile(rt, db, profile(), bytes)
+    },
     async chooseLanguage(lang) {
       setLanguage(lang)
       await db.settings.put({ key: 'language', value: lang })

@@ -23,6 +23,8 @@ import * as v from 'valibot'
 import type { PlacetteDb, Profile } from '../db/db.ts'
 import type { Runtime } from '../sync/runtime.ts'
 import { requestPersistence } from './device.ts'
+import { applySyncFile, exportSyncFile, readSyncFile } from '../sync/syncfile.ts'
+import { syncFileName } from '../../shared/syncfile.ts'
 
 /**
  * Commands: every write a person makes. Each one changes the author's own document (or, to join,
@@ -290,4 +292,24 @@ export async function deleteComment(rt: Runtime, profile: Profile, id: CommentId
     if (!d.comments![id]) throw new PlacetteError(Reason.notAuthor, `comment ${id} is not yours`)
     delete d.comments![id]
   })
+}
+
+/** A file of the current neighbourhood, to carry to a device that cannot reach the relay. */
+export async function exportNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profile: Profile): Promise<{ bytes: Uint8Array; name: string }> {
+  const bytes = await exportSyncFile(rt.repo, profile.neighbourhood)
+  const n = await db.neighbourhoods.get(profile.neighbourhood)
+  return { bytes, name: syncFileName(n?.name ?? '', Date.now()) }
+}
+
+/**
+ * Opens a sync file: checks all of it, then merges it. A file of another neighbourhood is refused
+ * when this device already has a profile (joining from a file is for a device with none).
+ */
+export async function importNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profile: Profile | undefined, bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }> {
+  const file = await readSyncFile(bytes)
+  if (profile && file.neighbourhood !== profile.neighbourhood) throw new PlacetteError(Reason.foreignFile, 'this file is for another neighbourhood')
+  const changed = await applySyncFile(rt.repo, file)
+  await db.settings.put({ key: 'lastFileImport', value: Date.now() })
+  if (profile) await rt.projector.settled()
+  return { neighbourhood: file.neighbourhood, changed }
 }

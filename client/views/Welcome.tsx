@@ -12,6 +12,9 @@ export function Welcome() {
         </A>
       </p>
       <p>{t('welcome.join')}</p>
+      <p>
+        <A href="/share">{t('welcome.file')}</A>
+      </p>
     </section>
   )
 }

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { createNeighbourhood, launchBrowser, newDevice, openApp, post } from './browser.ts'
+
+let relay: TestRelay
+let browser: Browser
+let dir: string
+
+beforeAll(async () => {
+  relay = await startRelay({ staticDir: 'dist' })
+  browser = await launchBrowser()
+  dir = await mkdtemp(join(tmpdir(), 'placette-files-'))
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await relay?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Saves the neighbourhood file on `page` and returns where the download landed. */
+async function saveFile(page: Page): Promise<string> {
+  await page.getByRole('link', { name: 'Sans réseau' }).click()
+  const download = page.waitForEvent('download')
+  await page.getByRole('button', { name: 'Créer le fichier du quartier' }).click()
+  const file = await download
+  expect(file.suggestedFilename()).toMatch(/^placette-.*\.placette$/)
+  const path = join(dir, `${Date.now()}-${file.suggestedFilename()}`)
+  await file.saveAs(path)
+  await page.getByText(/^Fichier prêt/).waitFor()
+  return path
+}
+
+async function openFile(page: Page, path: string): Promise<void> {
+  await page.getByRole('link', { name: 'Sans réseau' }).click()
+  await page.getByLabel('Choisir le fichier reçu').setInputFiles(path)
+}
+
+describe('sync by file, with no network at all', () => {
+  it('carries posts both ways between two offline devices, and lets a third join from the file', async () => {
+    const a = await newDevice(browser)
+    const pageA = await openApp(a, relay.url)
+    await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'Les Granges', me: 'Odile' })
+    const link = await pageA.getByLabel('Lien d’invitation').inputValue()
+    const b = await newDevice(browser)
+    const pageB = await openApp(b, link)
+    await pageB.getByLabel('Votre prénom ou votre nom').fill('Yves')
+    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    await pageB.getByRole('heading', { name: 'Le tableau de Les Granges' }).waitFor()
+    const c = await newDevice(browser)
+    const pageC = await openApp(c, relay.url) // the app is installed, then the network goes
+
+    // The village loses its connection.
+    for (const device of [a, b, c]) await device.setOffline(true)
+    await post(pageA, { kind: 'offer', title: 'Bois de chauffage à donner', category: 'Autre' })
+    const fromA = await saveFile(pageA)
+
+    await openFile(pageB, fromA)
+    await pageB.getByText(/^Fichier ouvert/).waitFor()
+    await pageB.getByRole('link', { name: 'Le tableau' }).click()
+    await pageB.getByRole('article', { name: 'Bois de chauffage à donner' }).waitFor()
+
+    await post(pageB, { title: 'Qui a une remorque ?', category: 'Bricolage' })
+    await openFile(pageA, await saveFile(pageB))
+    await pageA.getByText(/^Fichier ouvert/).waitFor()
+    await pageA.getByRole('link', { name: 'Le tableau' }).click()
+    await pageA.getByRole('article', { name: 'Qui a une remorque ?' }).waitFor()
+
+    // A third device, never a member, joins from the file alone.
+    await pageC.getByRole('link', { name: /Ouvrir le fichier du quartier/ }).click()
+    await pageC.getByLabel('Choisir le fichier reçu').setInputFiles(fromA)
+    await pageC.getByText('Vous êtes invité à rejoindre Les Granges').waitFor()
+    await pageC.getByLabel('Votre prénom ou votre nom').fill('Rose')
+    await pageC.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    await pageC.getByRole('article', { name: 'Bois de chauffage à donner' }).waitFor()
+
+    // When the network returns, everything reaches everyone through the relay.
+    for (const device of [a, b, c]) await device.setOffline(false)
+    await pageC.getByRole('article', { name: 'Qui a une remorque ?' }).waitFor()
+    for (const device of [a, b, c]) await device.close()
+  })
+
+  it('refuses a file that is not ours, or damaged, and changes nothing', async () => {
+    const a = await newDevice(browser)
+    const page = await openApp(a, relay.url)
+    await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Le Moulin', me: 'Luc' })
+    await post(page, { title: 'Arroser mes tomates', category: 'Jardinage' })
+    const good = await saveFile(page)
+    const text = join(dir, 'notes.placette')
+    await writeFile(text, 'liste de courses : pain, lait')
+    const { readFile } = await import('node:fs/promises')
+    const truncated = join(dir, 'truncated.placette')
+    const bytes = await readFile(good)
+    await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.byteLength / 2)))
+
+    await openFile(page, text)
+    await page.getByRole('alert').getByText('Ce fichier n’est pas un fichier Placette.').waitFor()
+    await page.getByLabel('Choisir le fichier reçu').setInputFiles(truncated)
+    await page.getByRole('alert').getByText('Ce fichier est abîmé ou incomplet. Rien n’a été changé.').waitFor()
+    await page.getByRole('link', { name: 'Le tableau' }).click()
+    await page.getByRole('article', { name: 'Arroser mes tomates' }).waitFor()
+    await a.close()
+  })
+})
