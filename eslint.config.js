@@ -7,7 +7,7 @@ import globals from 'globals'
 const storageAndSync = ['dexie', '@automerge/automerge-repo', '@automerge/automerge-repo/*', '@automerge/automerge-repo-*', 'maplibre-gl']
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'dev-dist/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'dev-dist/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.{js,mjs}'], languageOptions: { globals: globals.node } },

@@ -6,8 +6,10 @@ import { Join } from './views/Join.tsx'
 import { NewPost } from './views/NewPost.tsx'
 import { Invite } from './views/Invite.tsx'
 import { Settings } from './views/Settings.tsx'
+import { OpenNeeds } from './views/OpenNeeds.tsx'
 import { PostPage } from './views/PostPage.tsx'
 import { EditPost } from './views/EditPost.tsx'
+import { ShareFile } from './views/ShareFile.tsx'
 
 export function App() {
   return (
@@ -18,8 +20,10 @@ export function App() {
       <Route path="/new" component={NewPost} />
       <Route path="/invite" component={Invite} />
       <Route path="/settings" component={Settings} />
+      <Route path="/besoins" component={OpenNeeds} />
       <Route path="/post/:feed/:id" component={PostPage} />
       <Route path="/post/:feed/:id/edit" component={EditPost} />
+      <Route path="/share" component={ShareFile} />
       <Route path="*" component={Home} />
     </Router>
   )

@@ -32,10 +32,16 @@ export function Layout(props: ParentProps) {
                 </A>
               </li>
               <li>
+                <A href="/besoins">{t('nav.needs')}</A>
+              </li>
+              <li>
                 <A href="/new">{t('nav.new')}</A>
               </li>
               <li>
                 <A href="/invite">{t('nav.invite')}</A>
+              </li>
+              <li>
+                <A href="/share">{t('nav.share')}</A>
               </li>
               <li>
                 <A href="/settings">{t('nav.settings')}</A>
