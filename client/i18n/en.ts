@@ -62,6 +62,7 @@ export const en: Record<MessageKey, string> = {
   'board.newPost': 'Post a request or an offer',
   'board.loading': 'Loading…',
   'board.by': 'by {name}',
+  'board.expired': 'Your expired posts: are they still needed?',
   'board.pending': 'Not sent yet',
   'board.posts': 'Posts',
 

@@ -60,6 +60,7 @@ export const fr = {
   'board.newPost': 'Publier une demande ou une offre',
   'board.loading': 'Chargement…',
   'board.by': 'par {name}',
+  'board.expired': 'Vos annonces expirées : sont-elles toujours d’actualité ?',
   'board.pending': 'Pas encore envoyé',
   'board.posts': 'Annonces',
 

@@ -100,3 +100,21 @@ export function usePromotedThemes(enabled: Accessor<boolean>): Accessor<ThemeCou
     [],
   )
 }
+
+/** This profile's posts that expired while still open: their author is asked "still needed?". */
+export function useMyExpiredPosts(): Accessor<BoardPost[]> {
+  const app = useApp()
+  return createLiveQuery(
+    () => app.profile()?.feed,
+    async (feed) => {
+      if (!feed) return []
+      const now = Date.now()
+      return app.db.posts
+        .where('feed')
+        .equals(feed)
+        .filter((p) => p.status === 'open' && p.expiresAt !== undefined && p.expiresAt < now)
+        .toArray()
+    },
+    [],
+  )
+}

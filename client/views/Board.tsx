@@ -10,6 +10,7 @@ import { PostCard } from '../components/PostCard.tsx'
 import { SearchBox } from '../components/SearchBox.tsx'
 import { BoardFilters } from '../components/BoardFilters.tsx'
 import { Distance } from '../components/Distance.tsx'
+import { ExpiredNotice } from './ExpiredNotice.tsx'
 
 /** Results follow typing, but the address bar and the search wait for this short pause. */
 const TYPING_PAUSE_MS = 150
@@ -88,6 +89,7 @@ export function Board() {
   return (
     <section class="page" aria-labelledby="board-title">
       <h1 id="board-title">{t('board.title', { name: app.neighbourhood()?.name ?? '' })}</h1>
+      <ExpiredNotice />
       <Show when={notice()}>
         {(key) => (
           <p class="notice" role="status">

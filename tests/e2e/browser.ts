@@ -29,7 +29,7 @@ export async function openApp(context: BrowserContext, url: string): Promise<Pag
   const page = await context.newPage()
   page.on('pageerror', (e) => console.error('[page error]', e.message))
   await page.goto(url)
-  await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 30_000 })
+  await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 90_000 })
   return page
 }
 
