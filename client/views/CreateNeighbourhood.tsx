@@ -1,4 +1,4 @@
-import { Show, createSignal } from 'solid-js'
+import { createSignal } from 'solid-js'
 import { useNavigate } from '@solidjs/router'
 import type { CommuneMatch } from '../../shared/communes.ts'
 import { t } from '../i18n/index.ts'
@@ -7,6 +7,7 @@ import { useCommunes } from '../stores/communes.ts'
 import { CommunePicker } from '../components/CommunePicker.tsx'
 import { Field } from '../components/Field.tsx'
 import { useFormErrors } from './form-errors.ts'
+import { FormAlert } from '../components/FormAlert.tsx'
 
 /** Create a neighbourhood and a profile, offline: the commune list ships with the app. */
 export function CreateNeighbourhood() {
@@ -37,11 +38,7 @@ export function CreateNeighbourhood() {
     <section class="page">
       <h1>{t('create.title')}</h1>
       <form onSubmit={submit} novalidate>
-        <Show when={form.summary()}>
-          <p class="error" role="alert">
-            {form.summary()}
-          </p>
-        </Show>
+        <FormAlert text={form.summary()} />
         <CommunePicker value={commune()} onChange={setCommune} search={communes.search} loading={communes.loading()} error={form.error('commune')} />
         <Field id="name" label={t('create.name')} hint={t('create.nameHint')} error={form.error('name')}>
           {(aria) => <input {...aria} type="text" maxlength="80" value={name()} onInput={(e) => setName(e.currentTarget.value)} />}

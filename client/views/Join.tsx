@@ -1,4 +1,4 @@
-import { Match, Show, Switch, createResource, createSignal } from 'solid-js'
+import { Match, Switch, createResource, createSignal } from 'solid-js'
 import { useNavigate, useParams } from '@solidjs/router'
 import type { DocUrl } from '../../shared/ids.ts'
 import { isDocUrl } from '../../shared/ids.ts'
@@ -6,6 +6,7 @@ import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { Field } from '../components/Field.tsx'
 import { useFormErrors } from './form-errors.ts'
+import { FormAlert } from '../components/FormAlert.tsx'
 
 /** Opened from an invitation link or QR code: shows which neighbourhood it is, then joins it. */
 export function Join() {
@@ -52,11 +53,7 @@ export function Join() {
           {(n) => (
             <form onSubmit={submit} novalidate>
               <p class="lead">{t('join.intro', { name: n().name, commune: n().commune.name })}</p>
-              <Show when={form.summary()}>
-                <p class="error" role="alert">
-                  {form.summary()}
-                </p>
-              </Show>
+              <FormAlert text={form.summary()} />
               <Field id="displayName" label={t('create.yourName')} hint={t('create.yourNameHint')} error={form.error('displayName')}>
                 {(aria) => (
                   <input {...aria} type="text" maxlength="60" autocomplete="name" value={displayName()} onInput={(e) => setDisplayName(e.currentTarget.value)} />

@@ -5,6 +5,7 @@ import { docIdOf } from '../../shared/ids.ts'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { useFormErrors } from './form-errors.ts'
+import { FormAlert } from '../components/FormAlert.tsx'
 
 /**
  * Sync with no network at all: save the neighbourhood to a file (shared from the phone or downloaded),
@@ -53,11 +54,7 @@ export function ShareFile() {
         <section class="section" aria-labelledby="share-save">
           <h2 id="share-save">{t('share.saveTitle')}</h2>
           <p>{t('share.saveHint')}</p>
-          <Show when={save.summary()}>
-            <p class="error" role="alert">
-              {save.summary()}
-            </p>
-          </Show>
+          <FormAlert text={save.summary()} />
           <button type="button" class="button" disabled={save.busy()} onClick={() => void exportFile()}>
             {t('share.save')}
           </button>
@@ -66,11 +63,7 @@ export function ShareFile() {
       </Show>
       <section class="section" aria-labelledby="share-open">
         <h2 id="share-open">{t('share.openTitle')}</h2>
-        <Show when={open.summary()}>
-          <p class="error" role="alert">
-            {open.summary()}
-          </p>
-        </Show>
+        <FormAlert text={open.summary()} />
         <label for="sync-file">{t('share.open')}</label>
         <input id="sync-file" class="file-input" type="file" accept={`${SYNC_FILE_EXTENSION},${SYNC_FILE_MIME},application/gzip`} onChange={(e) => void importFile(e.currentTarget)} />
         <Show when={opened() !== undefined}>

@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from 'vitest'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
 /**
  * Debian's Chromium, driven by playwright-core (Playwright cannot download its own browsers here).
@@ -56,3 +58,40 @@ export async function post(page: Page, opts: { kind?: 'request' | 'offer'; categ
 }
 
 export const boardTitles = (page: Page) => page.getByRole('list', { name: 'Annonces' }).getByRole('heading').allTextContents()
+
+/**
+ * The world every journey file needs: a relay serving the built app on a free port, and Chromium.
+ * Registers its own setup and teardown; read `world.relay` and `world.browser` inside tests.
+ */
+export function e2eWorld(): { readonly relay: TestRelay; readonly browser: Browser } {
+  let relay: TestRelay | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    relay = await startRelay({ staticDir: 'dist' })
+    browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await relay?.stop()
+  })
+  return {
+    get relay() {
+      if (!relay) throw new Error('e2eWorld: relay not started')
+      return relay
+    },
+    get browser() {
+      if (!browser) throw new Error('e2eWorld: browser not started')
+      return browser
+    },
+  }
+}
+
+/** A new device opens an invitation link and joins as `name`; returns when it shows the board. */
+export async function joinFromLink(browser: Browser, link: string, name: string): Promise<{ device: BrowserContext; page: Page }> {
+  const device = await newDevice(browser)
+  const page = await openApp(device, link)
+  await page.getByLabel('Votre prénom ou votre nom').fill(name)
+  await page.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+  await page.getByRole('heading', { name: /^Le tableau de / }).waitFor()
+  return { device, page }
+}

@@ -2,23 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
-import { createNeighbourhood, launchBrowser, newDevice, openApp, post } from './browser.ts'
+import type { Page } from 'playwright-core'
+import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp, post } from './browser.ts'
 
-let relay: TestRelay
-let browser: Browser
+const world = e2eWorld()
 let dir: string
 
 beforeAll(async () => {
-  relay = await startRelay({ staticDir: 'dist' })
-  browser = await launchBrowser()
   dir = await mkdtemp(join(tmpdir(), 'placette-files-'))
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -42,17 +36,14 @@ async function openFile(page: Page, path: string): Promise<void> {
 
 describe('sync by file, with no network at all', () => {
   it('carries posts both ways between two offline devices, and lets a third join from the file', async () => {
-    const a = await newDevice(browser)
-    const pageA = await openApp(a, relay.url)
+    const a = await newDevice(world.browser)
+    const pageA = await openApp(a, world.relay.url)
     await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'Les Granges', me: 'Odile' })
     const link = await pageA.getByLabel('Lien d’invitation').inputValue()
-    const b = await newDevice(browser)
-    const pageB = await openApp(b, link)
-    await pageB.getByLabel('Votre prénom ou votre nom').fill('Yves')
-    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    const { device: b, page: pageB } = await joinFromLink(world.browser, link, 'Yves')
     await pageB.getByRole('heading', { name: 'Le tableau de Les Granges' }).waitFor()
-    const c = await newDevice(browser)
-    const pageC = await openApp(c, relay.url) // the app is installed, then the network goes
+    const c = await newDevice(world.browser)
+    const pageC = await openApp(c, world.relay.url) // the app is installed, then the network goes
 
     // The village loses its connection.
     for (const device of [a, b, c]) await device.setOffline(true)
@@ -85,8 +76,8 @@ describe('sync by file, with no network at all', () => {
   })
 
   it('refuses a file that is not ours, or damaged, and changes nothing', async () => {
-    const a = await newDevice(browser)
-    const page = await openApp(a, relay.url)
+    const a = await newDevice(world.browser)
+    const page = await openApp(a, world.relay.url)
     await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Le Moulin', me: 'Luc' })
     await post(page, { title: 'Arroser mes tomates', category: 'Jardinage' })
     const good = await saveFile(page)

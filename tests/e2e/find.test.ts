@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
-import { boardTitles, createNeighbourhood, launchBrowser, openApp } from './browser.ts'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { boardTitles, createNeighbourhood, e2eWorld, openApp } from './browser.ts'
 
-let relay: TestRelay
-let browser: Browser
-
-beforeAll(async () => {
-  relay = await startRelay({ staticDir: 'dist' })
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
-})
+const world = e2eWorld()
 
 /**
  * Posts through the form, touching only what this test needs (the form has more fields than that).
@@ -47,8 +35,8 @@ async function openFilters(page: Page) {
 
 describe('finding things', () => {
   it('searches offline by a plural, a word of the text, a typo or a comment, and filters by kind and theme', async () => {
-    const device = await browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 } })
-    const page = await openApp(device, relay.url)
+    const device = await world.browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 } })
+    const page = await openApp(device, world.relay.url)
     await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Les Tilleuls', me: 'Karim' })
     await publish(page, { kind: 'prête un objet', category: 'Bricolage', title: 'Je prête ma perceuse', body: 'Perceuse à percussion, avec ses mèches pour le béton.' })
     await publish(page, { kind: 'demande de l’aide', category: 'Courses', title: 'Porter de l’eau à Mme Martin', body: 'Six packs, au deuxième étage.', themes: 'canicule' })
@@ -118,10 +106,10 @@ describe('finding things', () => {
   it('orders by distance when the person chooses "Près de moi", posts without a place last', async () => {
     // Two devices, each posting from where it is (a device reuses its last position fix for a while).
     const at = (where: { latitude: number; longitude: number }) =>
-      browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 }, permissions: ['geolocation'], geolocation: where })
+      world.browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 }, permissions: ['geolocation'], geolocation: where })
     const hameau = await at({ latitude: 46.16, longitude: 4.9574 })
     const bourg = await at({ latitude: 46.1186, longitude: 4.9574 })
-    const karim = await openApp(hameau, relay.url)
+    const karim = await openApp(hameau, world.relay.url)
     await createNeighbourhood(karim, { postcode: '01400', commune: /Condeissiat/, name: 'Le Bourg', me: 'Karim' })
     const link = await karim.getByLabel('Lien d’invitation').inputValue()
     await publish(karim, { kind: 'propose mon aide', category: 'Compagnie et visites', title: 'Visite au hameau', here: true })

@@ -1,32 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
-import { createNeighbourhood, launchBrowser, newDevice, openApp, post } from './browser.ts'
+import { describe, expect, it } from 'vitest'
+import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp, post } from './browser.ts'
 
-let relay: TestRelay
-let browser: Browser
-
-beforeAll(async () => {
-  relay = await startRelay({ staticDir: 'dist' })
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
-})
+const world = e2eWorld()
 
 describe('asking and helping', () => {
   it('a request posted offline syncs, a neighbour answers, the author accepts, marks it done and thanks', async () => {
-    const newcomer = await newDevice(browser)
-    const karim = await openApp(newcomer, relay.url)
+    const newcomer = await newDevice(world.browser)
+    const karim = await openApp(newcomer, world.relay.url)
     await createNeighbourhood(karim, { postcode: '01400', commune: /Condeissiat/, name: 'Le Hameau', me: 'Karim' })
     const link = await karim.getByLabel('Lien d’invitation').inputValue()
 
-    const neighbour = await newDevice(browser)
-    const jeanne = await openApp(neighbour, link)
-    await jeanne.getByLabel('Votre prénom ou votre nom').fill('Jeanne')
-    await jeanne.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    const { device: neighbour, page: jeanne } = await joinFromLink(world.browser, link, 'Jeanne')
     await jeanne.getByRole('heading', { name: 'Le tableau de Le Hameau' }).waitFor()
 
     // Karim asks, offline.
@@ -65,16 +49,13 @@ describe('asking and helping', () => {
   })
 
   it('comments can be added, edited and deleted, and the deletion reaches the other device', async () => {
-    const a = await newDevice(browser)
-    const pageA = await openApp(a, relay.url)
+    const a = await newDevice(world.browser)
+    const pageA = await openApp(a, world.relay.url)
     await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'La Fontaine', me: 'Lucie' })
     const link = await pageA.getByLabel('Lien d’invitation').inputValue()
     await post(pageA, { kind: 'offer', title: 'Je garde vos poules en août', category: 'Animaux' })
 
-    const b = await newDevice(browser)
-    const pageB = await openApp(b, link)
-    await pageB.getByLabel('Votre prénom ou votre nom').fill('Marc')
-    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    const { device: b, page: pageB } = await joinFromLink(world.browser, link, 'Marc')
     await pageB.getByRole('link', { name: 'Je garde vos poules en août' }).click()
     await pageB.getByLabel('Votre commentaire').fill('Combien de poules au maximum ?')
     await pageB.getByRole('button', { name: 'Commenter' }).click()

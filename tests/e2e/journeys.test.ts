@@ -1,25 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
-import { boardTitles, createNeighbourhood, launchBrowser, newDevice, openApp, post } from './browser.ts'
+import { describe, expect, it } from 'vitest'
+import { boardTitles, createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp, post } from './browser.ts'
 
-let relay: TestRelay
-let browser: Browser
-
-beforeAll(async () => {
-  relay = await startRelay({ staticDir: 'dist' })
-  browser = await launchBrowser()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await relay?.stop()
-})
+const world = e2eWorld()
 
 describe('journeys in Chromium', () => {
   it('first run: installable, creates a neighbourhood offline by postcode, shows an invitation QR code', async () => {
-    const device = await newDevice(browser)
-    const page = await openApp(device, relay.url)
+    const device = await newDevice(world.browser)
+    const page = await openApp(device, world.relay.url)
     // Installable: the manifest is linked and served.
     const manifest = await page.evaluate(async () => {
       const href = document.querySelector('link[rel="manifest"]')?.getAttribute('href')
@@ -39,19 +26,19 @@ describe('journeys in Chromium', () => {
     await createNeighbourhood(page, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Le Bourg', me: 'Jeanne' })
     await expect(page.getByRole('img', { name: 'Code QR d’invitation' }).locator('svg').count()).resolves.toBe(1)
     const link = await page.getByLabel('Lien d’invitation').inputValue()
-    expect(link).toMatch(new RegExp(`^${relay.url}/join/\\w+$`))
+    expect(link).toMatch(new RegExp(`^${world.relay.url}/join/\\w+$`))
     await expect.poll(() => page.getByTestId('pending').textContent()).toMatch(/modifications? pas encore envoyées?/)
     await device.close()
   })
 
   it('two devices see each other’s posts through the relay', async () => {
-    const a = await newDevice(browser)
-    const pageA = await openApp(a, relay.url)
+    const a = await newDevice(world.browser)
+    const pageA = await openApp(a, world.relay.url)
     await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'La Place', me: 'Jeanne' })
     const link = await pageA.getByLabel('Lien d’invitation').inputValue()
     await post(pageA, { title: 'Conduire au marché samedi', body: 'Départ 9 h' })
 
-    const b = await newDevice(browser)
+    const b = await newDevice(world.browser)
     const pageB = await openApp(b, link)
     await pageB.getByText('Vous êtes invité à rejoindre La Place').waitFor()
     await pageB.getByLabel('Votre prénom ou votre nom').fill('Karim')
@@ -68,14 +55,11 @@ describe('journeys in Chromium', () => {
   })
 
   it('keeps an offline post after an offline reload and syncs it when the network returns', async () => {
-    const a = await newDevice(browser)
-    const pageA = await openApp(a, relay.url)
+    const a = await newDevice(world.browser)
+    const pageA = await openApp(a, world.relay.url)
     await createNeighbourhood(pageA, { postcode: '01400', commune: /Condeissiat/, name: 'Les Vignes', me: 'Marie' })
     const link = await pageA.getByLabel('Lien d’invitation').inputValue()
-    const b = await newDevice(browser)
-    const pageB = await openApp(b, link)
-    await pageB.getByLabel('Votre prénom ou votre nom').fill('Paul')
-    await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
+    const { device: b, page: pageB } = await joinFromLink(world.browser, link, 'Paul')
     await pageB.getByRole('heading', { name: 'Le tableau de Les Vignes' }).waitFor()
     await expect.poll(() => pageA.getByTestId('pending').textContent()).toBe('Tout est synchronisé')
 
@@ -98,8 +82,8 @@ describe('journeys in Chromium', () => {
   })
 
   it('speaks English when chosen, and remembers it', async () => {
-    const device = await newDevice(browser)
-    const page = await openApp(device, relay.url)
+    const device = await newDevice(world.browser)
+    const page = await openApp(device, world.relay.url)
     await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Le Pré', me: 'Ana' })
     await page.getByRole('link', { name: 'Réglages' }).click()
     await page.getByRole('radio', { name: 'English' }).check()

@@ -6,6 +6,7 @@ import { isClosed, type DerivedStatus } from '../../../shared/lifecycle.ts'
 import type { BoardAnswer, BoardPost } from '../../stores/post.ts'
 import type { MemberId } from '../../../shared/ids.ts'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 /** Who offered to help; the author accepts from here. */
 export function Answers(props: { post: BoardPost; answers: BoardAnswer[]; status: DerivedStatus; mine: boolean; name: (id: string) => string }) {
@@ -16,11 +17,7 @@ export function Answers(props: { post: BoardPost; answers: BoardAnswer[]; status
     <Show when={isHelpKind(props.post.kind)}>
       <section class="section" aria-labelledby="answers-title">
         <h2 id="answers-title">{t('page.answers')}</h2>
-        <Show when={form.summary()}>
-          <p class="error" role="alert">
-            {form.summary()}
-          </p>
-        </Show>
+        <FormAlert text={form.summary()} />
         <Show when={live().length} fallback={<p>{t('page.noAnswers')}</p>}>
           <ul class="people">
             <For each={live()}>

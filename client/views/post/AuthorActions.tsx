@@ -7,6 +7,7 @@ import type { DerivedStatus } from '../../../shared/lifecycle.ts'
 import { isHelpKind } from '../../../shared/domain.ts'
 import { postPath } from '../../components/PostCard.tsx'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 /** What the author can do next with their own post: mark it done, cancel it, renew it. */
 export function AuthorActions(props: { post: BoardPost; status: DerivedStatus }) {
@@ -16,11 +17,7 @@ export function AuthorActions(props: { post: BoardPost; status: DerivedStatus })
 
   return (
     <section class="section">
-      <Show when={form.summary()}>
-        <p class="error" role="alert">
-          {form.summary()}
-        </p>
-      </Show>
+      <FormAlert text={form.summary()} />
       <Show when={props.status === 'expired'}>
         <p class="notice">{t('page.expiredAsk')}</p>
         <div class="actions">
@@ -61,11 +58,7 @@ export function ManagePost(props: { post: BoardPost }) {
     })
   return (
     <section class="section">
-      <Show when={form.summary()}>
-        <p class="error" role="alert">
-          {form.summary()}
-        </p>
-      </Show>
+      <FormAlert text={form.summary()} />
       <div class="actions">
         <A class="button button--secondary" href={`${postPath(props.post)}/edit`}>
           {t('page.edit')}

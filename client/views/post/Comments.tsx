@@ -6,6 +6,7 @@ import type { PostRef } from '../../../shared/schema/feed.ts'
 import type { CommentId } from '../../../shared/ids.ts'
 import { Field } from '../../components/Field.tsx'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 /** Comments on any post; each person edits or deletes their own. */
 export function Comments(props: { postRef: PostRef; comments: BoardComment[]; name: (id: string) => string }) {
@@ -28,11 +29,7 @@ export function Comments(props: { postRef: PostRef; comments: BoardComment[]; na
         </ul>
       </Show>
       <form onSubmit={send} novalidate>
-        <Show when={form.summary()}>
-          <p class="error" role="alert">
-            {form.summary()}
-          </p>
-        </Show>
+        <FormAlert text={form.summary()} />
         <Field id="comment-body" label={t('page.comment')} error={form.error('')}>
           {(aria) => <textarea {...aria} rows="3" maxlength="2000" value={body()} onInput={(e) => setBody(e.currentTarget.value)} />}
         </Field>
@@ -63,11 +60,7 @@ function CommentItem(props: { comment: BoardComment; name: string; mine: boolean
           <span class="pending">{t('board.pending')}</span>
         </Show>
       </p>
-      <Show when={form.summary()}>
-        <p class="error" role="alert">
-          {form.summary()}
-        </p>
-      </Show>
+      <FormAlert text={form.summary()} />
       <Show
         when={editing()}
         fallback={

@@ -6,6 +6,7 @@ import { canAnswer, type DerivedStatus } from '../../../shared/lifecycle.ts'
 import { isHelpKind } from '../../../shared/domain.ts'
 import { Field } from '../../components/Field.tsx'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 /** For a neighbour reading someone else's post: "I can help", or where their offer stands. */
 export function HelpBox(props: { post: BoardPost; answers: BoardAnswer[]; status: DerivedStatus }) {
@@ -33,11 +34,7 @@ export function HelpBox(props: { post: BoardPost; answers: BoardAnswer[]; status
   return (
     <Show when={isHelpKind(props.post.kind)}>
       <section class="section" aria-labelledby="help-title">
-        <Show when={form.summary()}>
-          <p class="error" role="alert">
-            {form.summary()}
-          </p>
-        </Show>
+        <FormAlert text={form.summary()} />
         <Show
           when={!myAnswer()}
           fallback={

@@ -7,6 +7,7 @@ import type { DerivedStatus } from '../../../shared/lifecycle.ts'
 import type { MemberId } from '../../../shared/ids.ts'
 import { Field } from '../../components/Field.tsx'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 /** Once it is done: the author thanks each accepted helper (or records a no-show); everyone sees the thanks. */
 export function Outcomes(props: { post: BoardPost; outcomes: OutcomeRow[]; status: DerivedStatus; mine: boolean; name: (id: string) => string }) {
@@ -50,11 +51,7 @@ function ThankForm(props: { post: BoardPost; helper: MemberId; name: string }) {
         }}
         novalidate
       >
-        <Show when={form.summary()}>
-          <p class="error" role="alert">
-            {form.summary()}
-          </p>
-        </Show>
+        <FormAlert text={form.summary()} />
         <Field id={id()} label={t('page.thankNote', { name: props.name })}>
           {(aria) => <textarea {...aria} rows="2" maxlength="500" value={note()} onInput={(e) => setNote(e.currentTarget.value)} />}
         </Field>

@@ -5,6 +5,7 @@ import { blurPlace, type Place } from '../../../shared/place.ts'
 import { categoryText, t, type MessageKey } from '../../i18n/index.ts'
 import { Field } from '../../components/Field.tsx'
 import { useFormErrors } from '../form-errors.ts'
+import { FormAlert } from '../../components/FormAlert.tsx'
 
 type Kind = (typeof WRITABLE_KINDS)[number]
 
@@ -84,11 +85,7 @@ export function PostForm(props: { initial?: PostFormValues; canPostInfo: boolean
 
   return (
     <form onSubmit={submit} novalidate>
-      <Show when={form.summary()}>
-        <p class="error" role="alert">
-          {form.summary()}
-        </p>
-      </Show>
+      <FormAlert text={form.summary()} />
       <fieldset class="field">
         <legend>{t('post.kind')}</legend>
         <div class="radios">
