@@ -10,6 +10,7 @@ import { OpenNeeds } from './views/OpenNeeds.tsx'
 import { PostPage } from './views/PostPage.tsx'
 import { EditPost } from './views/EditPost.tsx'
 import { ShareFile } from './views/ShareFile.tsx'
+import { Direct } from './views/Direct.tsx'
 
 export function App() {
   return (
@@ -24,6 +25,7 @@ export function App() {
       <Route path="/post/:feed/:id" component={PostPage} />
       <Route path="/post/:feed/:id/edit" component={EditPost} />
       <Route path="/share" component={ShareFile} />
+      <Route path="/direct" component={Direct} />
       <Route path="*" component={Home} />
     </Router>
   )

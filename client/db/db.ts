@@ -35,7 +35,7 @@ export interface DocSyncState {
   at: number
 }
 
-export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport'
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync'
 export interface Setting {
   key: SettingKey
   value: string | number | null

@@ -9,6 +9,7 @@ import { defaultLanguage, isLanguage, setLanguage, type Language } from '../i18n
 import type { RelayConnection } from '../sync/websocket-adapter.ts'
 import type { CreateNeighbourhoodInput } from './commands.ts'
 import { createLiveQuery } from './live.ts'
+import { createDirectStore, type DirectStore } from './direct.ts'
 
 /**
  * The app's one store: the only place the UI gets data from and sends commands to. It opens the index
@@ -45,6 +46,8 @@ export interface AppStore {
   deleteComment(id: CommentId): Promise<void>
   /** A sync file of the current neighbourhood. */
   exportFile(): Promise<{ bytes: Uint8Array; name: string }>
+  /** Device-to-device links over WebRTC. */
+  direct: DirectStore
   /** Opens a sync file (works with no profile: it then lets the person join from it). */
   importFile(bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }>
   chooseLanguage(lang: Language): Promise<void>
@@ -101,6 +104,11 @@ export async function createAppStore(): Promise<AppStore> {
     return p
   }
 
+  const direct = createDirectStore(
+    engine.then((e) => e.rt),
+    db,
+  )
+
   /** Runs a command of the current profile once the engine is loaded. */
   const withEngine = async <T,>(run: (rt: Runtime, commands: Engine[1], profile: Profile) => Promise<T>): Promise<T> => {
     const p = requireProfile()
@@ -114,6 +122,7 @@ export async function createAppStore(): Promise<AppStore> {
     neighbourhood,
     memberNames,
     isReferent,
+    direct,
     status: { connection, pendingChanges, lastSync },
     async createNeighbourhood(input) {
       const { rt, 1: commands } = await engine

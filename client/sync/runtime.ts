@@ -19,3 +19,19 @@ export function startRuntime(db: PlacetteDb): Runtime {
   const projector = new Projector(sync.repo, db, sync.relay)
   return { ...sync, projector }
 }
+
+/**
+ * Adds a WebRTC data channel to the repo as one more way to sync; removes it when the channel closes.
+ * Loaded only when someone links two devices directly.
+ */
+export async function attachDataChannel(rt: Runtime, channel: RTCDataChannel, events: { onPeer?: (peerId: string) => void; onClose?: () => void }): Promise<void> {
+  const { DataChannelAdapter } = await import('./webrtc-adapter.ts')
+  const adapter: InstanceType<typeof DataChannelAdapter> = new DataChannelAdapter(channel, {
+    onPeer: events.onPeer,
+    onClose: () => {
+      rt.repo.networkSubsystem.removeNetworkAdapter(adapter)
+      events.onClose?.()
+    },
+  })
+  rt.repo.networkSubsystem.addNetworkAdapter(adapter)
+}

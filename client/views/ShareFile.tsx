@@ -1,5 +1,5 @@
 import { Show, createSignal } from 'solid-js'
-import { useNavigate } from '@solidjs/router'
+import { A, useNavigate } from '@solidjs/router'
 import { SYNC_FILE_EXTENSION, SYNC_FILE_MIME } from '../../shared/syncfile.ts'
 import { docIdOf } from '../../shared/ids.ts'
 import { t } from '../i18n/index.ts'
@@ -50,6 +50,9 @@ export function ShareFile() {
     <section class="page">
       <h1>{t('share.title')}</h1>
       <p class="lead">{t('share.intro')}</p>
+      <p>
+        <A href="/direct">{t('share.direct')}</A>
+      </p>
       <Show when={app.profile()}>
         <section class="section" aria-labelledby="share-save">
           <h2 id="share-save">{t('share.saveTitle')}</h2>

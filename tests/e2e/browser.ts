@@ -17,6 +17,9 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // Host candidates as plain addresses: headless Chromium here cannot resolve its own mDNS names,
+      // which phones on a real Wi-Fi do.
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],
   })
 }
