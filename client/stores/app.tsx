@@ -25,6 +25,8 @@ export interface AppStore {
     connection: Accessor<RelayConnection>
     pendingChanges: Accessor<number>
     lastSync: Accessor<number | undefined>
+    /** When this device last exchanged by each path: relay, file (in or out), direct link. */
+    lastByPath: Accessor<{ relay?: number; fileIn?: number; fileOut?: number; direct?: number }>
   }
   /** The index database, for the read stores in this folder (never for views). */
   db: PlacetteDb
@@ -98,6 +100,16 @@ export async function createAppStore(): Promise<AppStore> {
     undefined as number | undefined,
   )
 
+  const lastByPath = createLiveQuery(
+    () => 0,
+    async () => {
+      const rows = await db.settings.bulkGet(['lastRelaySync', 'lastFileImport', 'lastFileExport', 'lastDirectSync'])
+      const at = (i: number) => (typeof rows[i]?.value === 'number' ? (rows[i]!.value as number) : undefined)
+      return { relay: at(0), fileIn: at(1), fileOut: at(2), direct: at(3) }
+    },
+    {} as { relay?: number; fileIn?: number; fileOut?: number; direct?: number },
+  )
+
   const requireProfile = (): Profile => {
     const p = profile()
     if (!p) throw new PlacetteError(Reason.notAllowed, 'no profile on this device')
@@ -123,7 +135,7 @@ export async function createAppStore(): Promise<AppStore> {
     memberNames,
     isReferent,
     direct,
-    status: { connection, pendingChanges, lastSync },
+    status: { connection, pendingChanges, lastSync, lastByPath },
     async createNeighbourhood(input) {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.createNeighbourhood(rt, db, input))

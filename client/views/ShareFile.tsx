@@ -1,8 +1,8 @@
-import { Show, createSignal } from 'solid-js'
+import { For, Show, createSignal } from 'solid-js'
 import { A, useNavigate } from '@solidjs/router'
 import { SYNC_FILE_EXTENSION, SYNC_FILE_MIME } from '../../shared/syncfile.ts'
 import { docIdOf } from '../../shared/ids.ts'
-import { t } from '../i18n/index.ts'
+import { t, timeAgo, type MessageKey } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { useFormErrors } from './form-errors.ts'
 import { FormAlert } from '../components/FormAlert.tsx'
@@ -53,6 +53,7 @@ export function ShareFile() {
       <p>
         <A href="/direct">{t('share.direct')}</A>
       </p>
+      <LastExchanges />
       <Show when={app.profile()}>
         <section class="section" aria-labelledby="share-save">
           <h2 id="share-save">{t('share.saveTitle')}</h2>
@@ -74,5 +75,30 @@ export function ShareFile() {
         </Show>
       </section>
     </section>
+  )
+}
+
+/** When this device last exchanged news, by each path, in plain words. */
+function LastExchanges() {
+  const app = useApp()
+  const paths = () => {
+    const last = app.status.lastByPath()
+    const all: [MessageKey, number | undefined][] = [
+      ['share.lastRelay', last.relay],
+      ['share.lastFileIn', last.fileIn],
+      ['share.lastFileOut', last.fileOut],
+      ['share.lastDirect', last.direct],
+    ]
+    return all.filter((p): p is [MessageKey, number] => p[1] !== undefined)
+  }
+  return (
+    <Show when={paths().length}>
+      <section class="section" aria-labelledby="share-last">
+        <h2 id="share-last">{t('share.last')}</h2>
+        <ul>
+          <For each={paths()}>{([key, at]) => <li>{t(key, { when: timeAgo(at) })}</li>}</For>
+        </ul>
+      </section>
+    </Show>
   )
 }

@@ -52,6 +52,7 @@ describe('sync by file, with no network at all', () => {
 
     await openFile(pageB, fromA)
     await pageB.getByText(/^Fichier ouvert/).waitFor()
+    await pageB.getByText('Fichier reçu ouvert : à l’instant').waitFor()
     await pageB.getByRole('link', { name: 'Le tableau' }).click()
     await pageB.getByRole('article', { name: 'Bois de chauffage à donner' }).waitFor()
 
