@@ -21,6 +21,8 @@ export type BoardComment = CommentRow & { pending: boolean }
 /** Someone who uses this device, as a member of one neighbourhood. */
 export interface Profile {
   id: MemberId
+  /** Ed25519 keys: the public one is in the neighbourhood's registry, the secret one never leaves the device. */
+  keys?: { publicKey: Uint8Array; secretKey: Uint8Array }
   displayName: string
   neighbourhood: DocUrl
   feed: DocUrl

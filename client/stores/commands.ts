@@ -15,7 +15,8 @@ import {
 import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decision, type PostState } from '../../shared/lifecycle.ts'
 import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
 import { newNeighbourhood, validateNeighbourhood, type Commune, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
-import { newAnswerId, newCommentId, newMemberId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
+import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
+import { newAnswerId, newCommentId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
 import { LIMITS } from '../../shared/domain.ts'
 import { assertValid } from '../../shared/validate.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
@@ -53,7 +54,8 @@ async function saveProfile(db: PlacetteDb, profile: Profile): Promise<Profile> {
 
 export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: CreateNeighbourhoodInput): Promise<Profile> {
   const valid = assertValid(createInput, input)
-  const me = newMemberId()
+  const keys = generateMemberKeys()
+  const me = memberIdFor(keys.publicKey)
   const now = Date.now()
   const n = rt.repo.create<NeighbourhoodDoc>()
   const feed = rt.repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
@@ -63,13 +65,14 @@ export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: Cr
     creator: me,
     creatorName: valid.displayName,
     creatorFeed: feed.url as DocUrl,
+    creatorKey: encodeKey(keys.publicKey),
     now,
   })
   // Checked before writing: a bad commune must not make an unreadable neighbourhood.
   const checked = validateNeighbourhood(doc)
   if (!checked.ok) throw new PlacetteError(Reason.invalidInput, 'invalid neighbourhood', checked.issues)
   n.change((d) => Object.assign(d, doc))
-  return startProfile(rt, db, { id: me, displayName: valid.displayName, neighbourhood: n.url as DocUrl, feed: feed.url as DocUrl, createdAt: now })
+  return startProfile(rt, db, { id: me, keys, displayName: valid.displayName, neighbourhood: n.url as DocUrl, feed: feed.url as DocUrl, createdAt: now })
 }
 
 /** Finds a neighbourhood by URL (from this device or the relay); undefined if nobody has it now. */
@@ -95,13 +98,14 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
     throw new PlacetteError(Reason.notFound, `neighbourhood ${url} is not available`)
   }
   if (!validateNeighbourhood(n.doc()).ok) throw new PlacetteError(Reason.invalidDocument, `${url} is not a neighbourhood`)
-  const me = newMemberId()
+  const keys = generateMemberKeys()
+  const me = memberIdFor(keys.publicKey)
   const now = Date.now()
   const feed = rt.repo.create<FeedDoc>(newFeed(url, me))
   n.change((d) => {
-    d.members[me] = { displayName: valid, joinedAt: now, feed: feed.url as DocUrl }
+    d.members[me] = { displayName: valid, joinedAt: now, feed: feed.url as DocUrl, publicKey: encodeKey(keys.publicKey) }
   })
-  return startProfile(rt, db, { id: me, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
+  return startProfile(rt, db, { id: me, keys, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
 }
 
 /** Saves the profile as this device's current one and starts projecting its neighbourhood. */

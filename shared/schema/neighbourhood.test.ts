@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { newNeighbourhood, validateNeighbourhood } from './neighbourhood.ts'
 import { newMemberId, type DocUrl } from '../ids.ts'
 import { readVersion, migrate } from './version.ts'
+import { encodeKey, generateMemberKeys, memberIdFor } from '../identity.ts'
 
 const feed = 'automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl
 const commune = { insee: '01001', name: "L'Abergement-Clémenciat", postcode: '01400' }
@@ -21,6 +22,16 @@ describe('neighbourhood schema', () => {
     const result = validateNeighbourhood({ ...doc, name: '', commune: { ...commune, insee: '1' } })
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.issues.map((i) => i.path).sort()).toEqual(['commune.insee', 'name'])
+  })
+
+  it('keeps the creator’s public key, and refuses one that is not a key', () => {
+    const keys = generateMemberKeys()
+    const me = memberIdFor(keys.publicKey)
+    const doc = newNeighbourhood({ name: 'x', commune, creator: me, creatorName: 'J', creatorFeed: feed, creatorKey: encodeKey(keys.publicKey), now: 5 })
+    expect(validateNeighbourhood(doc).ok).toBe(true)
+    expect(doc.members[me]?.publicKey).toBe(encodeKey(keys.publicKey))
+    const bad = { ...doc, members: { [me]: { ...doc.members[me]!, publicKey: 'not-a-key' } } }
+    expect(validateNeighbourhood(bad).ok).toBe(false)
   })
 
   it('accepts Corsican INSEE codes', () => {

@@ -30,6 +30,8 @@ export interface MemberEntry {
   displayName: string
   joinedAt: number
   feed: DocUrl
+  /** The member's Ed25519 public key (base64url); the member ID is derived from it (shared/identity.ts). */
+  publicKey?: string
 }
 
 const text = requiredText
@@ -47,6 +49,7 @@ export const memberEntrySchema = v.looseObject({
   displayName: text(LIMITS.displayName),
   joinedAt: timestamp,
   feed: docUrl,
+  publicKey: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/))),
 })
 
 /** Loose objects: fields written by a newer version are kept, never stripped. */
@@ -71,6 +74,7 @@ export function newNeighbourhood(input: {
   creator: MemberId
   creatorName: string
   creatorFeed: DocUrl
+  creatorKey?: string
   now: number
 }): NeighbourhoodDoc {
   return {
@@ -82,7 +86,12 @@ export function newNeighbourhood(input: {
     createdBy: input.creator,
     referents: [input.creator],
     members: {
-      [input.creator]: { displayName: input.creatorName.trim(), joinedAt: input.now, feed: input.creatorFeed },
+      [input.creator]: {
+        displayName: input.creatorName.trim(),
+        joinedAt: input.now,
+        feed: input.creatorFeed,
+        ...(input.creatorKey ? { publicKey: input.creatorKey } : {}),
+      },
     } as Record<MemberId, MemberEntry>,
   }
 }
