@@ -25,7 +25,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           environment: 'node',
-          include: ['tests/integration/**/*.test.ts'],
+          // tests/sim: the seeded convergence simulation (in-memory links, fake time).
+          include: ['tests/integration/**/*.test.ts', 'tests/sim/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

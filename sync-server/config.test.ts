@@ -11,13 +11,14 @@ describe('parseConfig', () => {
       staticDir: './dist',
       maxFrameBytes: MAX_FRAME_BYTES,
       logLevel: 'info',
+      upstreams: [],
     })
     expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG)
   })
 
   it('reads the environment', () => {
     const env = { PORT: '8080', HOST: '127.0.0.1', PLACETTE_DATA: '/var/lib/placette', PLACETTE_STATIC: '/srv/app', PLACETTE_MAX_FRAME_BYTES: '65536', PLACETTE_LOG_LEVEL: 'warn' }
-    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn' })
+    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [] })
   })
 
   it('lets flags win over the environment, in both spellings', () => {
@@ -50,5 +51,32 @@ describe('parseConfig', () => {
     expect(wantsHelp(['--help'])).toBe(true)
     expect(wantsHelp(['--port', '1'])).toBe(false)
     expect(USAGE).toContain('PLACETTE_DATA')
+  })
+
+  it('takes --upstream several times, as sync URLs', () => {
+    const config = parseConfig(['--upstream', 'ws://region.example:3000/sync', '--upstream=wss://placette.example.org'], {})
+    expect(config.upstreams).toEqual(['ws://region.example:3000/sync', 'wss://placette.example.org/sync'])
+  })
+
+  it('turns the address people open into the sync URL, and drops repeats', () => {
+    expect(parseConfig(['--upstream', 'http://192.168.1.20:3000', '--upstream', 'https://relais.example/placette/sync', '--upstream', 'http://192.168.1.20:3000/'], {}).upstreams).toEqual([
+      'ws://192.168.1.20:3000/sync',
+      'wss://relais.example/placette/sync',
+    ])
+  })
+
+  it('reads PLACETTE_UPSTREAM as a list, and lets --upstream flags replace it', () => {
+    const env = { PLACETTE_UPSTREAM: 'ws://a.example/sync, ws://b.example/sync' }
+    expect(parseConfig([], env).upstreams).toEqual(['ws://a.example/sync', 'ws://b.example/sync'])
+    expect(parseConfig(['--upstream', 'ws://c.example/sync'], env).upstreams).toEqual(['ws://c.example/sync'])
+  })
+
+  it('refuses an upstream that is not a ws(s) or http(s) URL', () => {
+    expect(() => parseConfig(['--upstream', 'region.example:3000'], {})).toThrow(/--upstream must be a ws:\/\/, wss:\/\/, http:\/\/ or https:\/\/ URL/)
+    expect(() => parseConfig(['--upstream', 'ftp://region.example'], {})).toThrow(ConfigError)
+    expect(() => parseConfig(['--upstream', 'ws://region.example/sync#x'], {})).toThrow(/fragment/)
+    expect(() => parseConfig(['--upstream='], {})).toThrow('--upstream must not be empty')
+    expect(() => parseConfig([], { PLACETTE_UPSTREAM: 'nope' })).toThrow(/PLACETTE_UPSTREAM must be/)
+    expect(USAGE).toContain('--upstream <url>')
   })
 })

@@ -3,7 +3,7 @@
  * (hocuspocus merges its configuration with defaults the same way). Every option is listed in
  * sync-server/README.md.
  */
-import { MAX_FRAME_BYTES } from '../shared/protocol.ts'
+import { MAX_FRAME_BYTES, SYNC_PATH } from '../shared/protocol.ts'
 import { PlacetteError, Reason } from '../shared/errors.ts'
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log.ts'
 
@@ -18,6 +18,11 @@ export interface RelayConfig {
   /** Largest WebSocket frame accepted; a larger one closes the sender's socket with 1009. */
   maxFrameBytes: number
   logLevel: LogLevel
+  /**
+   * Relays to peer with (`--upstream`, repeatable), as `ws://` or `wss://` URLs of their sync path.
+   * The relay connects to each whenever it can and keeps the documents it hosts in step with it.
+   */
+  upstreams: string[]
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -27,6 +32,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   staticDir: './dist',
   maxFrameBytes: MAX_FRAME_BYTES,
   logLevel: 'info',
+  upstreams: [],
 }
 
 /** Thrown for an unknown flag or a value that does not parse; `main.ts` prints it and exits 2. */
@@ -37,7 +43,14 @@ export class ConfigError extends PlacetteError {
   }
 }
 
-type Option = { flag: string; env?: string; key: keyof RelayConfig; parse: (raw: string, name: string) => RelayConfig[keyof RelayConfig] }
+type Option = {
+  flag: string
+  env?: string
+  key: keyof RelayConfig
+  parse: (raw: string, name: string) => RelayConfig[keyof RelayConfig]
+  /** A flag given several times adds to a list (the environment variable holds the list, space or comma separated). */
+  repeatable?: true
+}
 
 function integer(min: number, max: number) {
   return (raw: string, name: string): number => {
@@ -58,6 +71,34 @@ function logLevel(raw: string, name: string): LogLevel {
   return raw
 }
 
+/**
+ * An upstream relay's sync URL. `http(s)://host` (the address people open) is accepted and turned
+ * into `ws(s)://host/sync`; a URL with no path gets the sync path.
+ */
+export function upstreamUrl(raw: string, name: string): string {
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw new ConfigError(`${name} must be a ws://, wss://, http:// or https:// URL, got "${raw}"`)
+  }
+  const scheme = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' }[url.protocol]
+  if (!scheme) throw new ConfigError(`${name} must be a ws://, wss://, http:// or https:// URL, got "${raw}"`)
+  if (url.hash) throw new ConfigError(`${name} must not have a #fragment, got "${raw}"`)
+  url.protocol = scheme
+  if (url.pathname === '/' || url.pathname === '') url.pathname = SYNC_PATH
+  return url.toString()
+}
+
+function upstreamList(raw: string, name: string): string[] {
+  const urls = raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((one) => upstreamUrl(one, name))
+  if (urls.length === 0) throw new ConfigError(`${name} must not be empty`)
+  return urls
+}
+
 const OPTIONS: readonly Option[] = [
   { flag: '--port', env: 'PORT', key: 'port', parse: integer(0, 65535) },
   { flag: '--host', env: 'HOST', key: 'host', parse: nonEmpty },
@@ -66,12 +107,18 @@ const OPTIONS: readonly Option[] = [
   // Below 1 KiB not even a join message fits; above 1 GiB a single frame could exhaust memory.
   { flag: '--max-frame-bytes', env: 'PLACETTE_MAX_FRAME_BYTES', key: 'maxFrameBytes', parse: integer(1024, 1024 ** 3) },
   { flag: '--log-level', env: 'PLACETTE_LOG_LEVEL', key: 'logLevel', parse: logLevel },
+  { flag: '--upstream', env: 'PLACETTE_UPSTREAM', key: 'upstreams', parse: upstreamList, repeatable: true },
 ]
 
 /** Usage text for `--help` and for configuration errors. */
 export const USAGE = [
   'Usage: tsx sync-server/main.ts [options]',
-  ...OPTIONS.map((o) => `  ${o.flag} <value>`.padEnd(28) + (o.env ? `env ${o.env}, ` : '') + `default ${String(DEFAULT_CONFIG[o.key])}`),
+  ...OPTIONS.map(
+    (o) =>
+      `  ${o.flag} <${o.repeatable ? 'url' : 'value'}>`.padEnd(28) +
+      (o.env ? `env ${o.env}, ` : '') +
+      (o.repeatable ? 'repeatable, default none' : `default ${String(DEFAULT_CONFIG[o.key])}`),
+  ),
   '  --help'.padEnd(28) + 'show this text',
 ].join('\n')
 
@@ -84,16 +131,20 @@ export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--
  * {@link ConfigError}.
  */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): RelayConfig {
-  const config: RelayConfig = { ...DEFAULT_CONFIG }
+  const config: RelayConfig = { ...DEFAULT_CONFIG, upstreams: [...DEFAULT_CONFIG.upstreams] }
   const set = <K extends keyof RelayConfig>(key: K, value: RelayConfig[K]): void => {
     config[key] = value
   }
 
   for (const option of OPTIONS) {
     const raw = option.env === undefined ? undefined : env[option.env]
-    if (raw !== undefined && raw !== '') set(option.key, option.parse(raw, option.env as string) as never)
+    if (raw === undefined || raw === '') continue
+    const value = option.parse(raw, option.env as string)
+    set(option.key, (option.repeatable ? [...new Set(value as string[])] : value) as never)
   }
 
+  // Flags of a repeatable option replace the environment's list rather than add to it.
+  const repeatedFromFlags = new Set<keyof RelayConfig>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     const eq = arg.indexOf('=')
@@ -107,7 +158,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       if (raw === undefined || raw.startsWith('--')) throw new ConfigError(`${flag} needs a value`)
       i++
     }
-    set(option.key, option.parse(raw, flag) as never)
+    const value = option.parse(raw, flag)
+    if (option.repeatable) {
+      const before = repeatedFromFlags.has(option.key) ? (config[option.key] as string[]) : []
+      repeatedFromFlags.add(option.key)
+      set(option.key, [...new Set([...before, ...(value as string[])])] as never)
+    } else set(option.key, value as never)
   }
   return config
 }

@@ -1,7 +1,7 @@
 /**
  * The relay: one HTTP port that carries the sync WebSocket (`/sync`), `/healthz`, `/metrics` and the
  * PWA, in front of an automerge-repo `Repo` that stores documents durably and serves a document only
- * to a peer that asks for it by ID.
+ * to a peer that asks for it by ID. With `--upstream`, it also peers with other relays (peering.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
@@ -15,9 +15,12 @@ import { createHealthHandler, createMetricsHandler } from './http/ops.ts'
 import { createStaticHandler } from './http/static.ts'
 import { createLogger, type Logger } from './log.ts'
 import { RelayMetrics } from './metrics.ts'
+import { UpstreamAdapter, type UpstreamStatus } from './network/upstream-adapter.ts'
 import { WsServerAdapter } from './network/ws-server-adapter.ts'
+import { passOnChangesThatCancelOut, RelaySharing, UpstreamHosting } from './peering.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
+import { listFileStorageFirstParts } from './storage/stored-documents.ts'
 
 export interface RelayAddress {
   port: number
@@ -33,6 +36,8 @@ export interface RelayStats {
   peers: number
   documents: number
   uptimeSeconds: number
+  /** One entry per `--upstream`, in order; absent on a relay without upstreams. */
+  upstreams?: UpstreamStatus[]
 }
 
 export interface Relay {
@@ -53,6 +58,8 @@ export interface RelayDeps {
   log?: Logger
   /** Ping period of the WebSocket keepalive, in ms (tests shorten it). */
   keepAliveMs?: number
+  /** Retry delays towards upstream relays, in ms (tests shorten them); see `UPSTREAM_BACKOFF_MS`. */
+  upstreamBackoffMs?: readonly number[]
 }
 
 /**
@@ -69,18 +76,30 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const metrics = new RelayMetrics()
   const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs })
   const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
+  const upstreams = config.upstreams.map(
+    (url, index) =>
+      new UpstreamAdapter({ url, index, log, maxFrameBytes: config.maxFrameBytes, backoffMs: deps.upstreamBackoffMs, keepAliveMs: deps.keepAliveMs }),
+  )
+  const sharing = new RelaySharing()
   const repo = new Repo({
     peerId: `relay-${randomBytes(6).toString('hex')}` as PeerId,
     storage,
-    network: [network],
-    // A relay never announces documents: a peer gets a document only by asking for its ID.
-    sharePolicy: async () => false,
+    network: [network, ...upstreams],
+    // A client gets a document only by asking for its ID; upstream relays get every hosted document.
+    shareConfig: sharing.shareConfig,
   })
+  const stopSharing = sharing.attach(repo)
+  const stopPassingOn = passOnChangesThatCancelOut(repo)
+  const hosting = upstreams.length
+    ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
+    : undefined
+  hosting?.start()
 
   const stats = (): RelayStats => ({
     peers: network.peerCount,
     documents: Object.keys(repo.handles).length,
     uptimeSeconds: Math.round((performance.now() - started) / 1000),
+    ...(upstreams.length ? { upstreams: upstreams.map((u) => u.status) } : {}),
   })
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
     '/healthz': createHealthHandler(stats),
@@ -125,7 +144,13 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     const { port } = server.address() as AddressInfo
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host
     listening = { port, host: config.host, url: `http://${shown}:${port}`, wsUrl: `ws://${shown}:${port}${SYNC_PATH}` }
-    log.info('relay listening', { ...listening, dataDir: config.dataDir, staticDir: config.staticDir, peerId: repo.peerId })
+    log.info('relay listening', {
+      ...listening,
+      dataDir: config.dataDir,
+      staticDir: config.staticDir,
+      peerId: repo.peerId,
+      upstreams: upstreams.map((u) => u.status.url),
+    })
   })()
 
   let closed: Promise<void> | undefined
@@ -136,6 +161,11 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       await network.closeAll()
+      // Upstreams too, before saving, so nothing arrives after the last write.
+      hosting?.stop()
+      stopPassingOn()
+      stopSharing()
+      for (const upstream of upstreams) upstream.disconnect()
       await flushReadyDocuments(repo, log)
       // shutdown() flushes every handle again and throws on one that never loaded; all are saved above.
       await repo.shutdown().catch(() => undefined)

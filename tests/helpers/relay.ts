@@ -19,6 +19,10 @@ export interface StartRelayOptions {
   port?: number
   /** Also print log lines (handy when debugging a test). */
   echoLogs?: boolean
+  /** Upstream relays to peer with (`--upstream`), as sync URLs. */
+  upstream?: string[]
+  /** Retry delays towards the upstreams, in ms. Default: short ones, so tests do not wait. */
+  upstreamBackoffMs?: readonly number[]
 }
 
 export interface TestRelay {
@@ -34,10 +38,11 @@ export interface TestRelay {
   /** Closes the relay and removes its temporary data folder. */
   stop(): Promise<void>
   /**
-   * Closes the relay and starts a new one on the same data folder, on a new port: this handle's
-   * `url`, `wsUrl`, `port` and `relay` then point to the new one (it is returned for convenience).
+   * Closes the relay and starts a new one on the same data folder, on a new port (or the same one
+   * with `samePort`, as a relay that other relays name by address): this handle's `url`, `wsUrl`,
+   * `port` and `relay` then point to the new one (it is returned for convenience).
    */
-  restart(): Promise<TestRelay>
+  restart(options?: { samePort?: boolean }): Promise<TestRelay>
 }
 
 export async function startRelay(options: StartRelayOptions = {}): Promise<TestRelay> {
@@ -58,10 +63,11 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<TestR
     dataDir,
     staticDir: options.staticDir ?? join(dataDir, 'no-static-folder'),
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_CONFIG.maxFrameBytes,
+    upstreams: options.upstream ?? [],
   }
 
-  const launch = async (): Promise<Relay> => {
-    const relay = createRelay(config, { log })
+  const launch = async (port = config.port): Promise<Relay> => {
+    const relay = createRelay({ ...config, port }, { log, upstreamBackoffMs: options.upstreamBackoffMs ?? [50, 100, 200, 400] })
     await relay.ready
     return relay
   }
@@ -75,9 +81,9 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<TestR
       await handle.relay.close()
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true })
     },
-    restart: async () => {
+    restart: async ({ samePort = false } = {}) => {
       await handle.relay.close()
-      const relay = await launch()
+      const relay = await launch(samePort ? handle.port : config.port)
       const { url, wsUrl, port } = relay.address()
       Object.assign(handle, { relay, url, wsUrl, port })
       return handle

@@ -1,0 +1,97 @@
+import { next as A } from '@automerge/automerge'
+import { Repo, type DocumentId, type PeerId } from '@automerge/automerge-repo'
+import { EventEmitter } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { parseClientMessage } from '../shared/protocol.ts'
+import { isUpstreamPeer, passOnChangesThatCancelOut, RelaySharing, remotePeerIdOf, upstreamPeerId } from './peering.ts'
+
+const doc = (n: number) => `doc${n}` as DocumentId
+const peer = (name: string) => name as PeerId
+
+describe('upstream peer names', () => {
+  it('name an upstream by connection and peer ID, and give its peer ID back', () => {
+    const alias = upstreamPeerId(2, 'relay-9f3a')
+    expect(alias).toBe('upstream/2/relay-9f3a')
+    expect(isUpstreamPeer(alias)).toBe(true)
+    expect(remotePeerIdOf(alias)).toBe('relay-9f3a')
+    expect(isUpstreamPeer('peer-abc')).toBe(false)
+    expect(remotePeerIdOf('peer-abc')).toBeUndefined()
+  })
+
+  it('cannot be claimed by a client: the protocol refuses such a peer ID at join', () => {
+    const claimed = parseClientMessage({ type: 'join', senderId: upstreamPeerId(0, 'relay-9f3a'), peerMetadata: {}, supportedProtocolVersions: ['1'] })
+    expect(claimed.ok).toBe(false)
+  })
+})
+
+describe('RelaySharing', () => {
+  /** The sharing rules, attached to a stand-in for the repo's network whose inbound messages the test makes up. */
+  function setup(maxPeers?: number) {
+    const sharing = new RelaySharing(maxPeers)
+    const networkSubsystem = new EventEmitter()
+    sharing.attach({ networkSubsystem } as unknown as Repo)
+    const receive = (type: string, senderId: string, documentId: DocumentId) =>
+      networkSubsystem.emit('message', { type, senderId, targetId: 'relay-1', documentId, data: new Uint8Array() })
+    return { ...sharing.shareConfig, receive }
+  }
+
+  it('announces every document to upstreams, none to a client that never asked', async () => {
+    const { announce } = setup()
+    expect(await announce(upstreamPeerId(0, 'relay-x'), doc(1))).toBe(true)
+    expect(await announce(peer('peer-a'), doc(1))).toBe(false)
+  })
+
+  it('announces again to a client the documents it asked for, so a reconnection restarts the relay\'s side of their sync', async () => {
+    const { announce, receive } = setup()
+    receive('request', 'peer-a', doc(1))
+    receive('sync', 'peer-b', doc(2))
+    expect(await announce(peer('peer-a'), doc(1))).toBe(true)
+    expect(await announce(peer('peer-a'), doc(2))).toBe(false)
+    expect(await announce(peer('peer-b'), doc(2))).toBe(true)
+  })
+
+  it('does not count automerge-repo\'s own access checks as asking', async () => {
+    const { announce, access } = setup()
+    expect(await access(peer('peer-a'), doc(1))).toBe(true)
+    expect(await announce(peer('peer-a'), doc(1))).toBe(false)
+  })
+
+  it('forgets the least recently active clients beyond its limit', async () => {
+    const { announce, receive } = setup(2)
+    receive('sync', 'peer-a', doc(1))
+    receive('sync', 'peer-b', doc(1))
+    receive('sync', 'peer-a', doc(2)) // peer-a is active again
+    receive('sync', 'peer-c', doc(1))
+    expect(await announce(peer('peer-b'), doc(1))).toBe(false)
+    expect(await announce(peer('peer-a'), doc(1))).toBe(true)
+    expect(await announce(peer('peer-c'), doc(1))).toBe(true)
+  })
+})
+
+describe('passOnChangesThatCancelOut', () => {
+  it('emits a change for new heads that bring no patch, and only then', async () => {
+    const repo = new Repo({ network: [] })
+    const handle = repo.create<{ posts: Record<string, string> }>({ posts: {} })
+    passOnChangesThatCancelOut(repo)
+    // A handle created here never syncs with a peer; watch it the way the relay meets it.
+    repo.synchronizer.emit('open-doc', { documentId: handle.documentId, peerId: peer('peer-a') })
+    const changes: boolean[] = []
+    handle.on('change', ({ patches }) => changes.push(patches.length > 0))
+
+    handle.change((d) => void (d.posts.x = 'soupe'))
+    await Promise.resolve()
+    expect(changes).toEqual([true])
+
+    // Someone else's changes that cancel out, arriving together.
+    let other = A.clone(handle.doc())
+    other = A.change(other, (d) => void (d.posts.y = 'pain'))
+    other = A.change(other, (d) => void delete d.posts.y)
+    const before = A.getHeads(handle.doc())
+    handle.update((d) => A.merge(d, other))
+    expect(A.getHeads(handle.doc())).not.toEqual(before)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    // The relay's synchronizer hears of it, with no patches; a change with patches was not doubled.
+    expect(changes).toEqual([true, false])
+    await repo.shutdown()
+  })
+})

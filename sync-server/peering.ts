@@ -1,0 +1,279 @@
+/**
+ * Relay-to-relay peering (`--upstream`): which peers are upstream relays, what the relay shares with
+ * them, and which documents it keeps in step with them.
+ *
+ * Towards its clients a relay never announces: a phone gets a document only by asking for its ID.
+ * Towards an upstream relay it announces every document it hosts, so they flow up, and asks for the
+ * documents its neighbourhoods list, so they flow down even before a phone asks: a hall's relay holds
+ * the whole board when the line goes down. A document a client asks for that the relay lacks is asked
+ * of the upstream (automerge-repo forwards the request to every peer its share policy allows).
+ *
+ * Pure policy over a `Repo`: the WebSocket side is network/upstream-adapter.ts, and the convergence
+ * simulation (tests/sim) drives this same code over in-memory links.
+ */
+import type { DocHandle, DocumentId, PeerId, Repo, RepoConfig } from '@automerge/automerge-repo'
+import { isValidAutomergeUrl, isValidDocumentId } from '@automerge/automerge-repo'
+import type { Logger } from './log.ts'
+
+/**
+ * The repo knows an upstream relay as `upstream/<n>/<its peer ID>`. Client peer IDs cannot contain `/`
+ * (shared/protocol.ts refuses them at join), so no client can pass for an upstream and be announced
+ * every document, nor take over the route to one.
+ */
+export const UPSTREAM_PREFIX = 'upstream/'
+
+export const isUpstreamPeer = (peerId: string): boolean => peerId.startsWith(UPSTREAM_PREFIX)
+
+/** The name under which the repo knows the relay reached through upstream connection `index`. */
+export function upstreamPeerId(index: number, remote: string): PeerId {
+  return `${UPSTREAM_PREFIX}${index}/${remote}` as PeerId
+}
+
+/** The peer ID an upstream relay calls itself, from the repo's name for it. */
+export function remotePeerIdOf(alias: string): string | undefined {
+  if (!isUpstreamPeer(alias)) return undefined
+  const rest = alias.slice(UPSTREAM_PREFIX.length)
+  const slash = rest.indexOf('/')
+  return slash < 0 ? undefined : rest.slice(slash + 1)
+}
+
+export type ShareConfig = NonNullable<RepoConfig['shareConfig']>
+
+/**
+ * What the relay shares with whom. Upstream relays: every document, announced. Clients: only what they
+ * ask for by ID — but a client that asked for a document before is "announced" it again when it
+ * reconnects, so that the relay restarts its side of that document's sync.
+ *
+ * Why: automerge-repo resets its sync state with a peer (dropping what it believes it already sent)
+ * only when it begins syncing with that peer on its own initiative, i.e. when the share policy
+ * announces the document. With a plain "never announce" policy, a sync message the relay sent into a
+ * socket that died before delivering it is never sent again to that client (same peer ID, reconnected):
+ * the client keeps missing those changes, and every later change that depends on them, until the
+ * relay restarts. The convergence simulation found this (seed 1 before this policy).
+ *
+ * What a client asked for is learnt from the messages it sends (`attach`), never from automerge-repo's
+ * `access` calls: those are also made for every connected peer whenever a document is evaluated, and
+ * counting them would announce every document to every client.
+ *
+ * @example
+ * const sharing = new RelaySharing()
+ * const repo = new Repo({ storage, network, shareConfig: sharing.shareConfig })
+ * sharing.attach(repo)
+ */
+export class RelaySharing {
+  /** Client peer ID → documents it asked for, most recently active peers last. */
+  readonly #asked = new Map<PeerId, Set<DocumentId>>()
+  readonly #maxPeers: number
+
+  /** @param maxPeers client peers remembered (the least recently active are forgotten first). */
+  constructor(maxPeers = 10_000) {
+    this.#maxPeers = maxPeers
+  }
+
+  readonly shareConfig: ShareConfig = {
+    announce: async (peerId, documentId) => isUpstreamPeer(peerId) || (documentId !== undefined && this.asked(peerId, documentId)),
+    // Anyone may have any document it asks for by ID (DESIGN.md §4: membership checks come later).
+    access: async () => true,
+  }
+
+  /** Whether the client `peerId` has sent a message about `documentId` (that the relay still remembers). */
+  asked(peerId: PeerId, documentId: DocumentId): boolean {
+    return this.#asked.get(peerId)?.has(documentId) ?? false
+  }
+
+  /** Learns from the repo's inbound messages what each client asks for; returns a function that stops. */
+  attach(repo: Repo): () => void {
+    const onMessage = (message: { type: string; senderId: PeerId; documentId?: DocumentId }) => {
+      if ((message.type === 'sync' || message.type === 'request') && message.documentId && !isUpstreamPeer(message.senderId))
+        this.#remember(message.senderId, message.documentId)
+    }
+    repo.networkSubsystem.on('message', onMessage)
+    return () => void repo.networkSubsystem.off('message', onMessage)
+  }
+
+  #remember(peerId: PeerId, documentId: DocumentId): void {
+    let docs = this.#asked.get(peerId)
+    if (docs) this.#asked.delete(peerId)
+    else docs = new Set()
+    docs.add(documentId)
+    this.#asked.set(peerId, docs)
+    if (this.#asked.size > this.#maxPeers) this.#asked.delete(this.#asked.keys().next().value as PeerId)
+  }
+}
+
+/**
+ * Calls `fn` once for each document the relay holds or comes to hold: those loaded now, and every
+ * document that later starts syncing with any peer (automerge-repo's synchronizer says so). Returns a
+ * function that stops listening.
+ */
+export function onEachDocument(repo: Repo, fn: (handle: DocHandle<unknown>) => void): () => void {
+  const seen = new Set<DocumentId>()
+  const visit = (handle: DocHandle<unknown> | undefined) => {
+    if (!handle || seen.has(handle.documentId)) return
+    seen.add(handle.documentId)
+    fn(handle)
+  }
+  const onOpen = ({ documentId }: { documentId: DocumentId }) => visit(repo.handles[documentId])
+  repo.synchronizer.on('open-doc', onOpen)
+  for (const handle of Object.values(repo.handles)) visit(handle)
+  return () => void repo.synchronizer.off('open-doc', onOpen)
+}
+
+/**
+ * Makes the relay pass on every change it receives, including a batch whose changes cancel out.
+ *
+ * automerge-repo 2.5.6 sends a document to its other peers when the handle emits `change`, and a
+ * handle emits `change` only when the new heads bring patches. A batch that cancels out — a post
+ * written and deleted while offline, then synced in one go — moves the heads but brings no patch, so
+ * a relay would keep it to itself: every other peer of that document (and the upstream) stays behind
+ * until the next change of the document or its next reconnect. The convergence simulation found it
+ * (seed 5). Here a heads change that came without a `change` event gets one, with no patches; on a
+ * relay only the synchronizer listens to `change`.
+ */
+export function passOnChangesThatCancelOut(repo: Repo): () => void {
+  return onEachDocument(repo, (handle) => {
+    let silent = false
+    handle.on('change', () => (silent = false))
+    handle.on('heads-changed', () => {
+      // The handle emits `heads-changed`, then `change` if there are patches, in the same call.
+      silent = true
+      queueMicrotask(() => {
+        if (!silent || !handle.isReady()) return
+        silent = false
+        const doc = handle.doc()
+        handle.emit('change', { handle, doc, patches: [], patchInfo: { before: doc, after: doc, source: 'change' } })
+      })
+    })
+  })
+}
+
+export interface HostingOptions {
+  repo: Repo
+  /** IDs of the documents in the relay's storage (any order; anything not a document ID is ignored). */
+  listStoredDocuments: () => Promise<readonly string[]>
+  log: Logger
+  /** At most this many stored documents are loaded when an upstream first connects (default 20,000). */
+  maxDocuments?: number
+  /** Documents loaded from storage at a time (default 8). */
+  concurrency?: number
+}
+
+/** Shape of a neighbourhood document, as far as following its registry needs (checked field by field). */
+interface RegistryLike {
+  type?: unknown
+  members?: unknown
+}
+
+/**
+ * Keeps the relay's hosted documents in step with its upstream relays:
+ * - when an upstream first connects, loads every stored document (bounded), so that automerge-repo
+ *   syncs each one with it (a document only on disk is not synced with anyone);
+ * - follows every neighbourhood document it holds: each member feed it lists is asked for (from the
+ *   upstream when the relay lacks it), and the registry is followed as it changes.
+ * Everything loaded stays in memory, like every document a relay touches today.
+ */
+export class UpstreamHosting {
+  readonly #repo: Repo
+  readonly #list: HostingOptions['listStoredDocuments']
+  readonly #log: Logger
+  readonly #max: number
+  readonly #concurrency: number
+  readonly #watched = new Set<DocumentId>()
+  #loaded: Promise<void> | undefined
+  #stopped = false
+  #stopWatching: (() => void) | undefined
+
+  constructor(options: HostingOptions) {
+    this.#repo = options.repo
+    this.#list = options.listStoredDocuments
+    this.#log = options.log
+    this.#max = options.maxDocuments ?? 20_000
+    this.#concurrency = options.concurrency ?? 8
+  }
+
+  /** Starts listening; call once, right after the repo is made. */
+  start(): void {
+    this.#repo.networkSubsystem.on('peer', ({ peerId }) => {
+      if (!this.#stopped && isUpstreamPeer(peerId)) void this.#onUpstream()
+    })
+    // Every document that reaches the relay from any peer starts syncing with it: watch it from then on.
+    this.#stopWatching = onEachDocument(this.#repo, (handle) => this.#watch(handle))
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#stopWatching?.()
+  }
+
+  /** Resolves once the stored documents are loaded (after the first upstream connected). For tests. */
+  whenLoaded(): Promise<void> {
+    return this.#loaded ?? Promise.resolve()
+  }
+
+  async #onUpstream(): Promise<void> {
+    this.#loaded ??= this.#loadStored()
+    await this.#loaded
+    for (const handle of Object.values(this.#repo.handles)) this.#watch(handle)
+  }
+
+  async #loadStored(): Promise<void> {
+    let ids: string[]
+    try {
+      ids = (await this.#list()).filter((id) => isValidDocumentId(id))
+    } catch (err) {
+      this.#log.error('could not list stored documents for the upstream', { err })
+      return
+    }
+    if (ids.length > this.#max) {
+      this.#log.warn('too many stored documents to load for the upstream; the rest sync when a client asks', { stored: ids.length, loaded: this.#max })
+      ids = ids.slice(0, this.#max)
+    }
+    const started = performance.now()
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < ids.length && !this.#stopped) {
+        const id = ids[next++] as DocumentId
+        if (this.#repo.handles[id]?.isReady()) continue
+        try {
+          const handle = await this.#repo.find(id, { allowableStates: ['ready', 'unavailable'] })
+          this.#watch(handle)
+        } catch (err) {
+          this.#log.warn('could not load a stored document for the upstream', { documentId: id, err })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, ids.length) }, worker))
+    this.#log.info('stored documents loaded for the upstream', { documents: ids.length, ms: Math.round(performance.now() - started) })
+  }
+
+  #watch(handle: DocHandle<unknown>): void {
+    if (this.#watched.has(handle.documentId)) return
+    this.#watched.add(handle.documentId)
+    // A neighbourhood is created empty and filled in by a later change, and members join later:
+    // look again whenever it changes.
+    handle.on('heads-changed', () => this.#follow(handle))
+    this.#follow(handle)
+  }
+
+  /** If `handle` is a neighbourhood, asks for every member feed it lists that the relay does not hold. */
+  #follow(handle: DocHandle<unknown>): void {
+    if (this.#stopped || !handle.isReady()) return
+    const doc = handle.doc() as RegistryLike | undefined
+    if (doc?.type !== 'placette/neighbourhood' || typeof doc.members !== 'object' || doc.members === null) return
+    for (const entry of Object.values(doc.members as Record<string, unknown>)) {
+      const feed = (entry as { feed?: unknown } | null)?.feed
+      if (typeof feed !== 'string' || !isValidAutomergeUrl(feed)) continue
+      const id = feed.slice('automerge:'.length) as DocumentId
+      if (this.#watched.has(id)) continue
+      const known = this.#repo.handles[id]
+      if (known) {
+        this.#watch(known)
+        continue
+      }
+      this.#repo
+        .find(feed, { allowableStates: ['ready', 'unavailable'] })
+        .then((found) => this.#watch(found))
+        .catch((err: unknown) => this.#log.warn('could not ask for a member feed', { documentId: id, err }))
+    }
+  }
+}
