@@ -26,7 +26,12 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/client/**', '**/sync-server/**', '**/scripts/**'], message: 'shared/ is a leaf: it imports nothing from the apps.' },
-            { group: ['solid-js', 'solid-js/*', 'ws', 'node:*', ...storageAndSync], message: 'shared/ stays free of DOM, Node, Dexie and the repo.' },
+            { group: ['solid-js', 'solid-js/*', 'ws', 'node:*', 'dexie', 'maplibre-gl'], message: 'shared/ stays free of DOM, Node, Dexie and Solid.' },
+            {
+              group: ['@automerge/automerge-repo', '@automerge/automerge-repo/*', '@automerge/automerge-repo-*'],
+              allowTypeImports: true,
+              message: 'shared/ may name the repo’s types, never load it.',
+            },
           ],
         },
       ],

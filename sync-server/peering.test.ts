@@ -3,7 +3,8 @@ import { Repo, type DocumentId, type PeerId } from '@automerge/automerge-repo'
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { parseClientMessage } from '../shared/protocol.ts'
-import { isUpstreamPeer, passOnChangesThatCancelOut, RelaySharing, remotePeerIdOf, upstreamPeerId } from './peering.ts'
+import { isUpstreamPeer, RelaySharing, remotePeerIdOf, upstreamPeerId } from './peering.ts'
+import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 
 const doc = (n: number) => `doc${n}` as DocumentId
 const peer = (name: string) => name as PeerId

@@ -14,6 +14,7 @@
 import type { DocHandle, DocumentId, PeerId, Repo, RepoConfig } from '@automerge/automerge-repo'
 import { isValidAutomergeUrl, isValidDocumentId } from '@automerge/automerge-repo'
 import type { Logger } from './log.ts'
+import { onEachDocument } from '../shared/repo-workarounds.ts'
 
 /**
  * The repo knows an upstream relay as `upstream/<n>/<its peer ID>`. Client peer IDs cannot contain `/`
@@ -99,52 +100,6 @@ export class RelaySharing {
     this.#asked.set(peerId, docs)
     if (this.#asked.size > this.#maxPeers) this.#asked.delete(this.#asked.keys().next().value as PeerId)
   }
-}
-
-/**
- * Calls `fn` once for each document the relay holds or comes to hold: those loaded now, and every
- * document that later starts syncing with any peer (automerge-repo's synchronizer says so). Returns a
- * function that stops listening.
- */
-export function onEachDocument(repo: Repo, fn: (handle: DocHandle<unknown>) => void): () => void {
-  const seen = new Set<DocumentId>()
-  const visit = (handle: DocHandle<unknown> | undefined) => {
-    if (!handle || seen.has(handle.documentId)) return
-    seen.add(handle.documentId)
-    fn(handle)
-  }
-  const onOpen = ({ documentId }: { documentId: DocumentId }) => visit(repo.handles[documentId])
-  repo.synchronizer.on('open-doc', onOpen)
-  for (const handle of Object.values(repo.handles)) visit(handle)
-  return () => void repo.synchronizer.off('open-doc', onOpen)
-}
-
-/**
- * Makes the relay pass on every change it receives, including a batch whose changes cancel out.
- *
- * automerge-repo 2.5.6 sends a document to its other peers when the handle emits `change`, and a
- * handle emits `change` only when the new heads bring patches. A batch that cancels out — a post
- * written and deleted while offline, then synced in one go — moves the heads but brings no patch, so
- * a relay would keep it to itself: every other peer of that document (and the upstream) stays behind
- * until the next change of the document or its next reconnect. The convergence simulation found it
- * (seed 5). Here a heads change that came without a `change` event gets one, with no patches; on a
- * relay only the synchronizer listens to `change`.
- */
-export function passOnChangesThatCancelOut(repo: Repo): () => void {
-  return onEachDocument(repo, (handle) => {
-    let silent = false
-    handle.on('change', () => (silent = false))
-    handle.on('heads-changed', () => {
-      // The handle emits `heads-changed`, then `change` if there are patches, in the same call.
-      silent = true
-      queueMicrotask(() => {
-        if (!silent || !handle.isReady()) return
-        silent = false
-        const doc = handle.doc()
-        handle.emit('change', { handle, doc, patches: [], patchInfo: { before: doc, after: doc, source: 'change' } })
-      })
-    })
-  })
 }
 
 export interface HostingOptions {

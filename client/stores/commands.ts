@@ -71,7 +71,11 @@ export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: Cr
   // Checked before writing: a bad commune must not make an unreadable neighbourhood.
   const checked = validateNeighbourhood(doc)
   if (!checked.ok) throw new PlacetteError(Reason.invalidInput, 'invalid neighbourhood', checked.issues)
+  // The feed on disk before the registry names it, both before the profile points at them: a crash in
+  // between must not leave a member whose feed is lost (the convergence simulation saw it).
+  await rt.repo.flush([feed.documentId])
   n.change((d) => Object.assign(d, doc))
+  await rt.repo.flush([n.documentId])
   return startProfile(rt, db, { id: me, keys, displayName: valid.displayName, neighbourhood: n.url as DocUrl, feed: feed.url as DocUrl, createdAt: now })
 }
 
@@ -102,9 +106,13 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
   const me = memberIdFor(keys.publicKey)
   const now = Date.now()
   const feed = rt.repo.create<FeedDoc>(newFeed(url, me))
+  // The feed on disk before the registry names it: a crash in between must not leave a member whose
+  // feed is lost (the convergence simulation saw it).
+  await rt.repo.flush([feed.documentId])
   n.change((d) => {
     d.members[me] = { displayName: valid, joinedAt: now, feed: feed.url as DocUrl, publicKey: encodeKey(keys.publicKey) }
   })
+  await rt.repo.flush([n.documentId])
   return startProfile(rt, db, { id: me, keys, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
 }
 

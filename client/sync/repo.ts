@@ -1,6 +1,7 @@
 import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { randomId } from '../../shared/ids.ts'
+import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
 
 export interface ClientSyncOptions {
@@ -34,6 +35,8 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
     network,
     sharePolicy: async () => true,
   })
+  // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
+  passOnChangesThatCancelOut(repo)
   return {
     repo,
     relay,
