@@ -1,0 +1,158 @@
+/**
+ * A lightweight automerge-repo peer for load tests: it speaks automerge-repo's WebSocket protocol
+ * (join → peer, then `sync` messages per document, CBOR-encoded) with raw Automerge sync states and
+ * no Repo, so that a few thousand of them fit in one process next to the server under test.
+ *
+ * Documents live in `Slot`s that peers of one neighbourhood may share: each peer keeps its own sync
+ * state with the server, but devices that hold the same documents need not each keep a copy in this
+ * process. A writer keeps its own feed in a slot of its own.
+ */
+import * as A from '@automerge/automerge'
+import { cbor } from '@automerge/automerge-repo'
+import WebSocket from 'ws'
+
+export interface Slot {
+  doc: A.Doc<unknown>
+}
+
+export interface RawPeerOptions {
+  url: string
+  peerId: string
+  /** Present on devices with storage (all real app clients). */
+  storageId?: string
+  /** Called for every sync message that carries changes, before it is applied (latency probes). */
+  onChanges?: (documentId: string, heads: readonly string[], now: number) => void
+  /** Called for every sync message received (after it is applied). */
+  onSync?: (documentId: string, heads: readonly string[]) => void
+}
+
+interface Entry {
+  slot: Slot
+  state: A.SyncState
+}
+
+export class RawPeer {
+  readonly #options: RawPeerOptions
+  readonly #docs = new Map<string, Entry>()
+  #socket: WebSocket | undefined
+  #server: string | undefined
+  received = 0
+  sent = 0
+  errors = 0
+  /** Documents added whose first answer from the server has not come yet. */
+  readonly awaiting = new Set<string>()
+
+  constructor(options: RawPeerOptions) {
+    this.#options = options
+  }
+
+  get connected(): boolean {
+    return this.#server !== undefined && this.#socket?.readyState === WebSocket.OPEN
+  }
+
+  /** Opens the socket and completes the join handshake. */
+  connect(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.#options.url)
+      this.#socket = socket
+      socket.binaryType = 'nodebuffer'
+      const timer = setTimeout(() => {
+        socket.terminate()
+        reject(new Error(`${this.#options.peerId}: no peer message after ${timeoutMs} ms`))
+      }, timeoutMs)
+      socket.on('open', () => {
+        this.#send({
+          type: 'join',
+          senderId: this.#options.peerId,
+          peerMetadata: this.#options.storageId ? { storageId: this.#options.storageId, isEphemeral: false } : { isEphemeral: true },
+          supportedProtocolVersions: ['1'],
+        })
+      })
+      socket.on('message', (data: Buffer) => {
+        let message: { type?: string; senderId?: string; documentId?: string; data?: Uint8Array }
+        try {
+          message = cbor.decode(data) as typeof message
+        } catch {
+          this.errors++
+          return
+        }
+        if (message.type === 'peer') {
+          this.#server = message.senderId
+          clearTimeout(timer)
+          resolve()
+        } else if (message.type === 'sync' && message.documentId && message.data) {
+          this.received++
+          this.#receive(message.documentId, message.data)
+        } else if (message.type === 'error') this.errors++
+      })
+      socket.on('error', () => {
+        this.errors++
+      })
+      socket.on('close', () => {
+        this.#server = undefined
+        clearTimeout(timer)
+        reject(new Error(`${this.#options.peerId}: socket closed`))
+      })
+    })
+  }
+
+  /** Starts syncing a document held in `slot` with the server. */
+  add(documentId: string, slot: Slot): void {
+    this.#docs.set(documentId, { slot, state: A.initSyncState() })
+    this.awaiting.add(documentId)
+    this.sync(documentId)
+  }
+
+  /** Changes a document this peer writes and sends the change; returns the new heads. */
+  change(documentId: string, fn: A.ChangeFn<unknown>): readonly string[] {
+    const entry = this.#docs.get(documentId)
+    if (!entry) throw new Error(`unknown document ${documentId}`)
+    entry.slot.doc = A.change(entry.slot.doc, fn)
+    this.sync(documentId)
+    return A.getHeads(entry.slot.doc)
+  }
+
+  /** Sends whatever the server lacks of `documentId`, if anything. */
+  sync(documentId: string): void {
+    const entry = this.#docs.get(documentId)
+    if (!entry || !this.connected) return
+    const [state, message] = A.generateSyncMessage(entry.slot.doc, entry.state)
+    entry.state = state
+    if (message) {
+      this.sent++
+      this.#send({ type: 'sync', senderId: this.#options.peerId, targetId: this.#server, documentId, data: message })
+    }
+  }
+
+  heads(documentId: string): readonly string[] {
+    const entry = this.#docs.get(documentId)
+    return entry ? A.getHeads(entry.slot.doc) : []
+  }
+
+  close(): void {
+    this.#socket?.close()
+    this.#socket = undefined
+  }
+
+  terminate(): void {
+    this.#socket?.terminate()
+    this.#socket = undefined
+  }
+
+  #receive(documentId: string, data: Uint8Array): void {
+    const entry = this.#docs.get(documentId)
+    if (!entry) return
+    this.awaiting.delete(documentId)
+    const decoded = A.decodeSyncMessage(data)
+    if (decoded.changes.length && this.#options.onChanges) this.#options.onChanges(documentId, decoded.heads, performance.now())
+    const [doc, state] = A.receiveSyncMessage(entry.slot.doc, entry.state, data)
+    entry.slot.doc = doc
+    entry.state = state
+    this.sync(documentId)
+    this.#options.onSync?.(documentId, decoded.heads)
+  }
+
+  #send(message: object): void {
+    this.#socket?.send(cbor.encode(message))
+  }
+}

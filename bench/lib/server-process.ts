@@ -1,0 +1,159 @@
+/**
+ * Starts a server under test in its own Node process, so that its memory and CPU are its own: the
+ * Placette relay, the stock automerge-repo sync server setup, or the y-websocket server. The bench
+ * reads the child's RSS and CPU time from /proc, and asks it over IPC to collect garbage.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { FromChild, ToChild } from '../servers/child.ts'
+
+export type ServerKind = 'placette' | 'stock' | 'yjs'
+
+const ENTRY: Record<ServerKind, string> = {
+  placette: 'placette-relay.ts',
+  stock: 'stock-sync-server.ts',
+  yjs: 'yjs-server.ts',
+}
+
+export interface ServerChild {
+  kind: ServerKind
+  pid: number
+  port: number
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  /** Where a client connects: `/sync` on the Placette relay, the root on the others (Yjs adds the room). */
+  wsUrl: string
+  dataDir: string
+  /** Resident set size now, in bytes (VmRSS). */
+  rss(): number
+  /** User + system CPU time so far, in seconds. */
+  cpuSeconds(): number
+  /** Runs the child's garbage collector twice. */
+  gc(): Promise<void>
+  memory(): Promise<NodeJS.MemoryUsage>
+  /** Starts a CPU profile of the child; `profileStop` writes it to `file` (a .cpuprofile for DevTools). */
+  profileStart(): Promise<void>
+  profileStop(file: string): Promise<void>
+  /** Last lines the child wrote on stdout and stderr, for error reports. */
+  output(): string
+  stop(): Promise<void>
+}
+
+const CLK_TCK = 100
+
+/** Children still running: killed if the bench exits without stopping them (Ctrl-C, a crash). */
+const live = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
+export function readRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]
+  return kb ? Number(kb) * 1024 : NaN
+}
+
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK
+}
+
+export interface StartOptions {
+  staticDir?: string
+  /** Keep the data folder after stop (default: removed). */
+  keepData?: boolean
+}
+
+export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<ServerChild> {
+  const dataDir = await mkdtemp(join(tmpdir(), `placette-bench-${kind}-`))
+  const entry = fileURLToPath(new URL(`../servers/${ENTRY[kind]}`, import.meta.url))
+  const child: ChildProcess = fork(entry, [JSON.stringify({ dataDir, staticDir: options.staticDir })], {
+    // BENCH_CPU_PROF=<folder> writes a V8 CPU profile of every server child there (open it in Chrome's DevTools).
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' },
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  })
+  const lines: string[] = []
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(line.slice(0, 500))
+    if (lines.length > 40) lines.splice(0, lines.length - 40)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  live.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exited.then(() => live.delete(child))
+
+  const waitFor = <T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`${kind} server: no "${type}" after ${timeoutMs} ms\n${lines.join('\n')}`)), timeoutMs)
+      const onMessage = (m: FromChild) => {
+        if (m.type === type) done(undefined, m as Extract<FromChild, { type: T }>)
+        else if (m.type === 'failed') done(new Error(`${kind} server failed: ${m.message}`))
+      }
+      const onExit = () => done(new Error(`${kind} server exited\n${lines.join('\n')}`))
+      const done = (err?: Error, value?: Extract<FromChild, { type: T }>) => {
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+        if (err) reject(err)
+        else resolve(value as Extract<FromChild, { type: T }>)
+      }
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+
+  const ready = await waitFor('ready', 30_000)
+  const pid = child.pid as number
+  const url = `http://127.0.0.1:${ready.port}`
+  const request = (message: ToChild) => child.send(message)
+  let stopped: Promise<void> | undefined
+  return {
+    kind,
+    pid,
+    port: ready.port,
+    url,
+    wsUrl: kind === 'placette' ? `ws://127.0.0.1:${ready.port}/sync` : `ws://127.0.0.1:${ready.port}`,
+    dataDir,
+    rss: () => readRss(pid),
+    cpuSeconds: () => readCpuSeconds(pid),
+    gc: async () => {
+      const done = waitFor('gc-done', 30_000)
+      request({ type: 'gc' })
+      await done
+    },
+    memory: async () => {
+      const answer = waitFor('memory', 10_000)
+      request({ type: 'memory' })
+      return (await answer).usage
+    },
+    profileStart: async () => {
+      const started = waitFor('profile-started', 10_000)
+      request({ type: 'profile-start' })
+      await started
+    },
+    profileStop: async (file) => {
+      const written = waitFor('profile-written', 30_000)
+      request({ type: 'profile-stop', file })
+      await written
+    },
+    output: () => lines.join('\n'),
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          request({ type: 'close' })
+          const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+          await exited
+          clearTimeout(killer)
+        }
+        if (!options.keepData) await rm(dataDir, { recursive: true, force: true })
+      })()),
+  }
+}

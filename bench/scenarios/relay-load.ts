@@ -1,0 +1,392 @@
+/**
+ * Relay load: WebSocket clients spread over neighbourhoods of 20 members; each client holds its
+ * neighbourhood's documents (the neighbourhood document and 20 feeds) and changes its own feed every
+ * 10 s; the server relays each change to the 19 other members. Measured: the server's RSS and CPU,
+ * and the latency of a change to each of the 19 other clients; the client count grows in steps until
+ * p95 goes over 200 ms (or the generator, not the relay, becomes the limit).
+ */
+import { randomBytes } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import * as A from '@automerge/automerge'
+import { boardOptions, buildAutomerge, docUrl, generateBoard, idOf, Rng } from '../generate.ts'
+import { cached } from '../lib/cache.ts'
+import type { System } from '../lib/devices.ts'
+import { RawPeer, type Slot } from '../lib/raw-peer.ts'
+import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
+import { startServer, type ServerChild } from '../lib/server-process.ts'
+import { Samples } from '../lib/stats.ts'
+import { sleep } from '../lib/wait.ts'
+
+const MEMBERS = 20
+const CHANGE_EVERY_MS = 10_000
+const MB = 1024 * 1024
+
+interface StepResult {
+  /** The step's client count; `clients` is how many were started within the time budget. */
+  aimed: number
+  clients: number
+  /** Clients whose join handshake completed. */
+  connected: number
+  neighbourhoods: number
+  p50: number
+  p95: number
+  p99: number
+  samples: number
+  /** Changes whose delivery to some member was still missing at the end of the window. */
+  lost: number
+  rssMb: number
+  cpuPercent: number
+  /** The load generator's own event-loop delay (p99, ms): high means the generator, not the relay, is late. */
+  generatorLagMs: number
+  /** From the first new connection to every newcomer's initial sync answered. */
+  connectSeconds: number
+  /** Clients whose initial sync was still unanswered when the window began. */
+  unsettled: number
+  /** Time spent waiting for a steady state before the measured window. */
+  warmSeconds: number
+  /** Durable storage writes a second and their mean duration (Placette relay's /metrics; NaN elsewhere). */
+  writesPerSecond: number
+  msPerWrite: number
+}
+
+/** Storage write count and total seconds from the Placette relay's /metrics (zeros when it has none). */
+async function storageWrites(server: ServerChild): Promise<{ count: number; seconds: number }> {
+  if (server.kind !== 'placette') return { count: NaN, seconds: NaN }
+  const text = await fetch(`${server.url}/metrics`).then((r) => r.text(), () => '')
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
+  return { count: read('placette_relay_storage_write_seconds_count'), seconds: read('placette_relay_storage_write_seconds_sum') }
+}
+
+interface Pending {
+  at: number
+  remaining: number
+}
+
+/** The load: neighbourhoods of raw peers and the probes that time each change's delivery. */
+class Load {
+  readonly peers: RawPeer[] = []
+  readonly samples = new Samples()
+  readonly pending = new Map<string, Pending>()
+  readonly #timers: ReturnType<typeof setTimeout>[] = []
+  readonly #server: ServerChild
+  readonly #template: { id: string; bin: Uint8Array }[]
+  readonly #rng = new Rng('relay-load')
+  neighbourhoods = 0
+  measuring = false
+  /** How the clients' join handshakes ended. */
+  connected = 0
+  failed = 0
+
+  readonly #withStorageId: boolean
+
+  /** `withStorageId: false` makes clients without storage (the server then keeps no sync state of theirs on disk). */
+  constructor(server: ServerChild, template: { id: string; bin: Uint8Array }[], withStorageId = true) {
+    this.#server = server
+    this.#template = template
+    this.#withStorageId = withStorageId
+  }
+
+  /**
+   * Adds one neighbourhood of 20 clients; resolves once each has joined (or given up) and had every
+   * document answered once, or after `timeoutMs`.
+   */
+  async addNeighbourhood(timeoutMs: number): Promise<void> {
+    const n = this.neighbourhoods++
+    // The same content as the template, under new document IDs: to the relay, new documents.
+    const ids = this.#template.map(() => idOf(docUrl(this.#rng)))
+    const shared: Slot[] = this.#template.map((t) => ({ doc: A.load(t.bin) }))
+    const peers: RawPeer[] = []
+    const joins: Promise<void>[] = []
+    for (let m = 0; m < MEMBERS; m++) {
+      const own = m + 1 // index 0 is the neighbourhood document
+      const peer = new RawPeer({
+        url: this.#server.wsUrl,
+        peerId: `bench-load-${n}-${m}-${randomBytes(3).toString('hex')}`,
+        storageId: this.#withStorageId ? randomBytes(16).toString('hex') : undefined,
+        onChanges: (_doc, heads, now) => this.#delivered(heads, now),
+      })
+      this.peers.push(peer)
+      peers.push(peer)
+      joins.push(
+        peer.connect().then(
+          () => {
+            this.connected++
+            ids.forEach((id, i) => peer.add(id, i === own ? { doc: A.load((this.#template[i] as { bin: Uint8Array }).bin) } : (shared[i] as Slot)))
+            this.#startWriting(peer, ids[own] as string, n, m)
+          },
+          () => void this.failed++,
+        ),
+      )
+    }
+    const deadline = performance.now() + timeoutMs
+    await Promise.race([Promise.allSettled(joins), sleep(timeoutMs)])
+    while (peers.some((p) => p.awaiting.size > 0) && performance.now() < deadline) await sleep(100)
+  }
+
+  /** The client changes its own feed every 10 s, at its own phase. */
+  #startWriting(peer: RawPeer, feed: string, n: number, m: number): void {
+    let k = 0
+    const write = () => {
+      const heads = peer.change(feed, (d) => {
+        const doc = d as { comments?: Record<string, unknown> }
+        doc.comments ??= {}
+        const id = `cLoad${n}x${m}x${k++}`
+        doc.comments[id] = { id, body: new A.ImmutableString('Je peux aider samedi.'), createdAt: Date.now() }
+      })
+      if (this.measuring) for (const h of heads) this.pending.set(h, { at: performance.now(), remaining: MEMBERS - 1 })
+    }
+    const first = setTimeout(() => {
+      write()
+      this.#timers.push(setInterval(write, CHANGE_EVERY_MS))
+    }, this.#rng.int(CHANGE_EVERY_MS))
+    this.#timers.push(first)
+  }
+
+  #delivered(heads: readonly string[], now: number): void {
+    for (const h of heads) {
+      const p = this.pending.get(h)
+      if (!p) continue
+      this.samples.push(now - p.at)
+      if (--p.remaining <= 0) this.pending.delete(h)
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t)
+    for (const p of this.peers) p.terminate()
+  }
+}
+
+async function step(
+  load: Load,
+  server: ServerChild,
+  clients: number,
+  windowMs: number,
+  settleMs: number,
+  warmMs: number,
+  log: (m: string) => void,
+): Promise<StepResult> {
+  const start = performance.now()
+  // Three neighbourhoods join at a time, each after the server has answered the one before in its lane:
+  // the ramp goes as fast as the server takes it. Bounded: a server that cannot keep up within the
+  // budget is measured with the clients it took.
+  const connectMs = Math.min(300_000, Math.max(30_000, (clients - load.peers.length) * 150))
+  const connectUntil = start + connectMs
+  const lane = async () => {
+    while (load.peers.length < clients && performance.now() < connectUntil) await load.addNeighbourhood(Math.max(1000, Math.min(settleMs, connectUntil - performance.now())))
+  }
+  await Promise.all([lane(), lane(), lane()])
+  if (load.connected < load.peers.length)
+    log(`relay-load: ${server.kind}: ${load.connected} of ${load.peers.length} clients joined within ${connectMs / 1000} s (${load.failed} gave up)`)
+  // Let the newcomers' initial syncs finish (every document answered once), then the server's writes settle.
+  const settleUntil = performance.now() + settleMs
+  while (load.peers.some((p) => p.awaiting.size > 0) && performance.now() < settleUntil) await sleep(250)
+  const unsettled = load.peers.filter((p) => p.awaiting.size > 0).length
+  if (unsettled) log(`relay-load: ${server.kind}: ${unsettled} clients still waiting for their first answers after ${settleMs / 1000} s; measuring anyway`)
+  const connectSeconds = (performance.now() - start) / 1000
+  // Steady state: the server may still be working off what the joins left (e.g. queued writes). Watch
+  // 5 s windows until p95 is within 200 ms or stops improving (within 25 %), for at most `warmMs`.
+  const warmStart = performance.now()
+  let previous = Infinity
+  load.measuring = true
+  while (warmMs > 0) {
+    load.samples.clear()
+    load.pending.clear()
+    await sleep(5_000)
+    const [p95] = load.samples.quantiles([0.95]) as [number]
+    const steady = p95 <= 200 || (Number.isFinite(previous) && Math.abs(p95 - previous) <= previous * 0.25)
+    if (steady || performance.now() - warmStart >= warmMs) break
+    log(`relay-load: ${server.kind}: warming up, p95 ${Number.isFinite(p95) ? p95.toFixed(0) : '—'} ms over the last 5 s`)
+    previous = p95
+  }
+  const warmSeconds = (performance.now() - warmStart) / 1000
+  const lag = monitorEventLoopDelay({ resolution: 10 })
+  load.samples.clear()
+  load.pending.clear()
+  load.measuring = true
+  lag.enable()
+  const cpu0 = server.cpuSeconds()
+  const writes0 = await storageWrites(server)
+  const t0 = performance.now()
+  let rss = 0
+  const until = t0 + windowMs
+  while (performance.now() < until) {
+    await sleep(1000)
+    rss = Math.max(rss, server.rss())
+  }
+  load.measuring = false
+  const elapsed = (performance.now() - t0) / 1000
+  const cpuPercent = ((server.cpuSeconds() - cpu0) / elapsed) * 100
+  const writes1 = await storageWrites(server)
+  // Give the window's changes time to arrive (what never comes is counted as not fully delivered).
+  const graceUntil = performance.now() + 10_000
+  while (load.pending.size && performance.now() < graceUntil) await sleep(100)
+  lag.disable()
+  const [p50, p95, p99] = load.samples.quantiles([0.5, 0.95, 0.99]) as [number, number, number]
+  const result: StepResult = {
+    aimed: clients,
+    clients: load.peers.length,
+    connected: load.connected,
+    neighbourhoods: load.neighbourhoods,
+    p50,
+    p95,
+    p99,
+    samples: load.samples.length,
+    lost: load.pending.size,
+    rssMb: rss / MB,
+    cpuPercent,
+    generatorLagMs: lag.percentile(99) / 1e6,
+    connectSeconds,
+    unsettled,
+    warmSeconds,
+    writesPerSecond: (writes1.count - writes0.count) / elapsed,
+    msPerWrite: ((writes1.seconds - writes0.seconds) / (writes1.count - writes0.count)) * 1000,
+  }
+  log(
+    `relay-load: ${server.kind}: ${result.clients} clients: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, ` +
+      `RSS ${result.rssMb.toFixed(0)} MB, CPU ${cpuPercent.toFixed(0)} %, generator lag p99 ${result.generatorLagMs.toFixed(0)} ms`,
+  )
+  return result
+}
+
+/** Runs the steps on one server, up to `target` in any case, beyond it while p95 stays within 200 ms. */
+async function ramp(
+  system: System,
+  steps: number[],
+  target: number,
+  windowMs: number,
+  template: { id: string; bin: Uint8Array }[],
+  settleMs: number,
+  warmMs: number,
+  log: (m: string) => void,
+  withStorageId = true,
+): Promise<StepResult[]> {
+  const server = await startServer(system === 'placette' ? 'placette' : 'stock')
+  const load = new Load(server, template, withStorageId)
+  const results: StepResult[] = []
+  try {
+    // Up the steps while p95 holds; after the first step that does not, straight to the target (for its
+    // RSS and CPU), then stop: a saturated server only gets slower, and the run must stay bounded.
+    let failed = false
+    for (const clients of steps) {
+      if (failed && clients !== target) continue
+      const r = await step(load, server, clients, windowMs, settleMs, warmMs, log)
+      results.push(r)
+      if (!(r.p95 <= 200)) {
+        if (clients >= target) break
+        failed = true
+      }
+    }
+  } finally {
+    await load.close()
+    await server.stop()
+  }
+  return results
+}
+
+export const relayLoad: Scenario = {
+  id: 'relay-load',
+  title: 'Relay under load',
+  goal: 'RSS ≤ 500 MB at 2,000 clients; the largest client count with p95 ≤ 200 ms',
+  async run(ctx: RunContext) {
+    const windowMs = ctx.quick ? 4_000 : 20_000
+    const placetteSteps = ctx.quick ? [40] : [20, 40, 60, 100, 200, 500, 1000, 2000, 3000, 4000, 5000]
+    const settleMs = ctx.quick ? 20_000 : 60_000
+    const warmMs = ctx.quick ? 0 : 120_000
+    const stockSteps = ctx.quick ? [40] : [2000]
+    const target = ctx.quick ? 40 : 2000
+    const options = boardOptions('relay-load', 100, { members: MEMBERS, deltaShare: 0, deltaEdits: 0 })
+    const board = generateBoard(options)
+    const docs = cached('relay-load-automerge', options, () => buildAutomerge(board))
+    const order = [idOf(board.neighbourhoodUrl), ...board.members.map((m) => idOf(m.feedUrl))]
+    const template = order.map((id) => ({ id, bin: docs.full.get(id) as Uint8Array }))
+
+    ctx.log(`relay-load: placette: steps ${placetteSteps.join(', ')} clients`)
+    const placette = await ramp('placette', placetteSteps, target, windowMs, template, settleMs, warmMs, ctx.log)
+    ctx.log(`relay-load: stock: ${stockSteps.join(', ')} clients`)
+    const stock = await ramp('stock', stockSteps, target, windowMs, template, settleMs, warmMs, ctx.log)
+    // The same load with clients that have no storage ID: the relay then saves no sync state for them.
+    ctx.log(`relay-load: placette, clients without storage ID: ${target} clients${ctx.quick ? ' (skipped in --quick)' : ''}`)
+    const ephemeral = ctx.quick ? [] : await ramp('placette', [target], target, windowMs, template, settleMs, warmMs, ctx.log, false)
+
+    const at = (rs: StepResult[]) => rs.find((r) => r.aimed === target)
+    const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200).map((r) => r.clients))
+    const one = (r: StepResult | undefined, f: (r: StepResult) => number) => (r ? [f(r)] : [])
+    const t = target.toLocaleString('en')
+    const figures: Figure[] = [
+      { measure: `relay RSS at ${t} clients`, unit: 'MB', values: { placette: one(at(placette), (r) => r.rssMb), stock: one(at(stock), (r) => r.rssMb) }, goal: { max: 500, text: '≤ 500 MB' }, digits: 0 },
+      { measure: `relay CPU at ${t} clients (100 % = one core)`, unit: '%', values: { placette: one(at(placette), (r) => r.cpuPercent), stock: one(at(stock), (r) => r.cpuPercent) }, digits: 0 },
+      { measure: `p50 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p50), stock: one(at(stock), (r) => r.p50) }, digits: 0 },
+      { measure: `p95 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p95), stock: one(at(stock), (r) => r.p95) }, digits: 0 },
+      {
+        measure: `p95 latency at ${t} clients whose peers have no storage ID (no sync state saved)`,
+        unit: 'ms',
+        values: { placette: one(at(ephemeral), (r) => r.p95) },
+        digits: 0,
+      },
+      { measure: 'largest client count held with p95 ≤ 200 ms (steps tried)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
+    ]
+    const row = (s: string, r: StepResult) =>
+      `| ${s} | ${r.clients} | ${r.connected} | ${r.neighbourhoods} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.samples} | ${r.lost} | ${r.rssMb.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.generatorLagMs.toFixed(0)} | ${r.connectSeconds.toFixed(0)} | ${r.unsettled} | ${r.warmSeconds.toFixed(0)} | ${Number.isFinite(r.writesPerSecond) ? r.writesPerSecond.toFixed(0) : '—'} | ${Number.isFinite(r.msPerWrite) ? r.msPerWrite.toFixed(1) : '—'} |`
+    const details = [
+      '| server | clients | joined | neighbourhoods | p50 ms | p95 ms | p99 ms | deliveries timed | changes not fully delivered | RSS MB | CPU % | generator lag p99 ms | s to connect and sync the newcomers | clients not yet synced | s waited for a steady state | storage writes/s | ms per write |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...placette.map((r) => row('placette', r)),
+      ...stock.map((r) => row('stock', r)),
+      ...ephemeral.map((r) => row('placette, no storage IDs', r)),
+    ].join('\n')
+    const last = placette[placette.length - 1]
+    const notes: string[] = []
+    const p = at(placette)
+    const s = at(stock)
+    const e = at(ephemeral)
+    const p95 = (r: StepResult) => (r.samples ? `p95 ${r.p95.toFixed(0)} ms` : 'no change delivered within the window')
+    const firstMiss = placette.find((r) => !(r.p95 <= 200))
+    if (firstMiss) {
+      const heldAt = held(placette)
+      notes.push(
+        `The Placette relay held p95 ≤ 200 ms up to ${heldAt ? `${heldAt} clients` : `fewer than ${placetteSteps[0]} clients`}; at ${firstMiss.clients} clients: ${p95(firstMiss)}` +
+          (firstMiss.unsettled ? ` (${firstMiss.unsettled} newcomers had not even finished their first sync after ${settleMs / 1000} s)` : '') +
+          '.',
+      )
+    }
+    for (const [name, r] of [['Placette relay', p], ['stock setup', s], ['Placette relay (clients without storage ID)', e]] as const)
+      if (r && r.connected < r.aimed)
+        notes.push(
+          `At the ${t}-client step only ${r.connected.toLocaleString('en')} clients had joined the ${name} within the step's time budget ` +
+            `(${r.connectSeconds.toFixed(0)} s for the step; each join is 21 document syncs, and on the Placette relay 21 durable sync-state writes); its figures "at ${t} clients" are for that many.`,
+        )
+    if (p && !(p.p95 <= 200)) {
+      notes.push(
+        `At ${t} clients the Placette relay: ${p95(p)}` +
+          (s ? `; the stock setup: ${p95(s)}` : '') +
+          `. It made ${p.writesPerSecond.toFixed(0)} durable storage writes a second, ${p.msPerWrite.toFixed(0)} ms each on average ` +
+          `(its /metrics): for each change, one for the document and one for every member that acknowledged it — automerge-repo saves ` +
+          `each peer's sync state when the peer announces a storage ID, and the relay writes every file crash-safely (temp file, fsync, ` +
+          `rename, fsync of the folder). ` +
+          (e ? `With the same load from clients without a storage ID (no sync state saved): ${p95(e)}, ${e.writesPerSecond.toFixed(0)} writes a second. ` : '') +
+          `What would make it faster: do not persist per-peer sync states on the relay (they are a cache — losing one costs one larger ` +
+          `sync — so keep them in memory, or write them without fsync), and batch document writes (one fsync for many files).`,
+      )
+    }
+    if (p && p.rssMb > 500) notes.push(`RSS at ${t} clients is ${p.rssMb.toFixed(0)} MB, over the 500 MB goal: memory grows with documents held (see relay-memory) and with the writes queued behind the disk.`)
+    if (last && last.generatorLagMs > 50)
+      notes.push(`At ${last.clients} clients the load generator itself lagged (event-loop delay p99 ${last.generatorLagMs.toFixed(0)} ms): on 2 cores the generator and the relay compete, so latencies there are an upper bound for the relay.`)
+    return {
+      method:
+        `Lightweight clients (one process, automerge-repo's WebSocket protocol with raw Automerge sync states, a storage ID each as app ` +
+        `devices have, permessage-deflate offered as browsers do) join neighbourhoods of ${MEMBERS}: each holds the neighbourhood document ` +
+        `and the ${MEMBERS} member feeds of a generated board (100 posts with comments and status changes), syncs them, then adds a comment to its ` +
+        `own feed every 10 s at a random phase. Latency: from the change to its arrival at each of the ${MEMBERS - 1} other members (a ` +
+        `sample per delivery). Steps of ${placetteSteps.join(', ')} clients; newcomers join three neighbourhoods at a time, each once the ` +
+        `server has answered the previous one in its lane (so the ramp goes as fast as the server takes it, within a time budget); ` +
+        `${windowMs / 1000} s are measured per step once the newcomers synced (at most ${settleMs / 1000} s more) and the latency over 5 s windows ` +
+        `is within 200 ms or stops improving (at most ${warmMs / 1000} s more: the server may still be working off what the joins left); the ramp climbs while p95 stays within 200 ms; after the first step over it, it goes straight to ${target.toLocaleString('en')} clients (for RSS and CPU there) and stops. RSS (max over the window) and CPU (user+system ticks) read from ` +
+        `/proc/<pid> of the server process. Clients of one neighbourhood share one in-memory copy of each document in the generator ` +
+        `(each keeps its own sync state), so the server sees independent peers while the generator fits beside it.`,
+      figures,
+      notes,
+      details,
+    }
+  },
+}

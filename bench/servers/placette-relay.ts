@@ -1,0 +1,18 @@
+/** The Placette relay in its own process: `createRelay` with the bench's data folder, on a free loopback port. */
+import { join } from 'node:path'
+import { DEFAULT_CONFIG } from '../../sync-server/config.ts'
+import { createRelay } from '../../sync-server/relay.ts'
+import { serveChild } from './child.ts'
+
+serveChild(async ({ dataDir, staticDir }) => {
+  const relay = createRelay({
+    ...DEFAULT_CONFIG,
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    staticDir: staticDir ?? join(dataDir, 'no-static-folder'),
+    logLevel: 'warn',
+  })
+  await relay.ready
+  return { port: relay.address().port, close: () => relay.close() }
+})
