@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every scenario, prints a table and writes BENCHMARKS.md.
  *
- *   npm run bench                        every scenario, full sizes (about half an hour on 2 cores)
+ *   npm run bench                        every scenario, full sizes (about an hour on 2 cores)
  *   npm run bench -- --quick             small sizes, every code path (CI); writes .tmp/BENCHMARKS.quick.md
  *   npm run bench -- --only relay-load   one scenario (or several, comma-separated); updates its section
  *   npm run bench -- --note "…"          says under the machine in what conditions the run was made

@@ -3,9 +3,9 @@
  * (join → peer, then `sync` messages per document, CBOR-encoded) with raw Automerge sync states and
  * no Repo, so that a few thousand of them fit in one process next to the server under test.
  *
- * Documents live in `Slot`s that peers of one neighbourhood may share: each peer keeps its own sync
- * state with the server, but devices that hold the same documents need not each keep a copy in this
- * process. A writer keeps its own feed in a slot of its own.
+ * Each peer holds its own copy of each document (a `Slot`) and its own sync state with the server.
+ * (Copies must not be shared between peers: a peer would then "have" a change another peer received,
+ * and skip the exchange a real device needs to fetch it.)
  */
 import * as A from '@automerge/automerge'
 import { cbor } from '@automerge/automerge-repo'

@@ -123,7 +123,7 @@ export function renderReport({ results, machine, quick, conditions }: ReportInpu
   out.push(`- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   if (conditions) out.push(`- Conditions: ${conditions}`)
   out.push('', '## Rerun', '')
-  out.push('- Everything: `npm run bench` (about half an hour here); CI runs `npm run bench -- --quick` (small sizes, writes .tmp/BENCHMARKS.quick.md).')
+  out.push('- Everything: `npm run bench` (about an hour here); CI runs `npm run bench -- --quick` (small sizes, writes .tmp/BENCHMARKS.quick.md).')
   out.push('- One scenario: `npm run bench -- --only <scenario>` (updates its section here, keeps the others); add `--quick` for the small variant.')
   out.push('- Profile a server child: `BENCH_CPU_PROF=/tmp/prof npm run bench -- --only relay-load` writes V8 CPU profiles (open them in Chrome DevTools).')
   out.push('', '## Summary', '', markdownTable(results), '')

@@ -153,6 +153,7 @@ export const catchUp: Scenario = {
     const boards: string[] = []
     const notes: string[] = []
     const rows: string[] = []
+    let lastSize: { med: (s: System, f: (r: CatchUpRun) => number) => number; docCount: number } | undefined
     for (const posts of sizes) {
       // --quick: a small neighbourhood, to exercise the path in seconds.
     const options = boardOptions(`catch-up-${posts}`, posts, ctx.quick ? { members: 20 } : {})
@@ -180,6 +181,7 @@ export const catchUp: Scenario = {
       )
       const med = (s: System, f: (r: CatchUpRun) => number) => summarize(results[s].map(f)).median
       const docCount = am.full.size
+      lastSize = { med, docCount }
       notes.push(
         `${n} posts: Placette sends ${med('placette', (r) => r.bytes / limit).toFixed(1)}× the limit (stock ${med('stock', (r) => r.bytes / limit).toFixed(1)}×, ` +
           `Yjs ${med('yjs', (r) => r.bytes / limit).toFixed(1)}×). A reconnect with nothing new already costs ${(med('placette', (r) => r.idleBytes) / 1000).toFixed(1)} KB ` +
@@ -195,6 +197,18 @@ export const catchUp: Scenario = {
         const last = results[s][results[s].length - 1]
         if (last) rows.push(`| ${n} | ${s} | ${last.messages} | ${(last.down / 1000).toFixed(1)} | ${((last.bytes - last.down) / 1000).toFixed(1)} |`)
       }
+    }
+    if (lastSize) {
+      const { med, docCount } = lastSize
+      const perDoc = (sys: System) => med(sys, (r) => r.messages) / docCount
+      if (perDoc('placette') > 1.5 * perDoc('stock'))
+        notes.push(
+          `The Placette relay takes ${perDoc('placette').toFixed(1)} sync messages per document on this reconnect where the stock server takes ` +
+            `${perDoc('stock').toFixed(1)} (${med('placette', (r) => r.roundTrips)} round trips instead of ${med('stock', (r) => r.roundTrips)}). A cross test ` +
+            `(the stock client on the Placette relay, the Placette client on the stock server) puts the difference on the relay. Likely cause: ` +
+            `the relay announces to a returning peer every document that peer asked about before (RelaySharing in sync-server/peering.ts), ` +
+            `so each document gets a sync started by the relay as well as the device's own, then one more message a few hundred ms later.`,
+        )
     }
     notes.push(
       'The stock client only reconnects on its 5 s timer, so its "time to catch up" is mostly waiting; bytes and round trips do not depend on it.',

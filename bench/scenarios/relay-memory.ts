@@ -156,7 +156,10 @@ export const relayMemory: Scenario = {
         `Not bounded yet: the relay keeps every document it has touched in memory (automerge-repo's Repo keeps its handles; there is no ` +
           `eviction of idle documents yet, DESIGN.md §5), so memory grows by about ${Number.isFinite(bounded) ? bounded.toFixed(1) : '?'} KB ` +
           `per document touched and does not come down when the clients leave` +
-          (placette ? ` (${(placette.afterGc / MB).toFixed(0)} MB after ${n} documents, of which the JS heap is only ${(placette.heapAfterGc / MB).toFixed(0)} MB: the rest is mostly Automerge's wasm memory, which a wasm instance never hands back to the system)` : '') +
+          (placette
+            ? ` (${(placette.afterGc / MB).toFixed(0)} MB after ${n} documents and a forced GC: ${(placette.heapAfterGc / MB).toFixed(0)} MB of JS heap — ` +
+              `handles, sync states, caches — and ${((placette.afterGc - placette.heapAfterGc) / MB).toFixed(0)} MB outside it, mostly Automerge's wasm memory, which a wasm instance never hands back to the system)`
+            : '') +
           `. What would bound it: evict a document's handle (and its ` +
           `sync states) after a period without peers, reloading it from storage on the next request.`,
       ],
