@@ -1,3 +1,4 @@
+import { Neighbours } from './views/Neighbours.tsx'
 import { Route, Router } from '@solidjs/router'
 import { Layout } from './views/Layout.tsx'
 import { Home } from './views/Home.tsx'
@@ -20,6 +21,7 @@ export function App() {
       <Route path="/join/:id" component={Join} />
       <Route path="/new" component={NewPost} />
       <Route path="/invite" component={Invite} />
+      <Route path="/voisins" component={Neighbours} />
       <Route path="/settings" component={Settings} />
       <Route path="/besoins" component={OpenNeeds} />
       <Route path="/post/:feed/:id" component={PostPage} />

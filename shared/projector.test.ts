@@ -1,3 +1,4 @@
+import { encodeKey, generateMemberKeys, memberIdFor } from './identity.ts'
 import { describe, expect, it } from 'vitest'
 import { projectFeed, projectNeighbourhood } from './projector.ts'
 import { newFeed, newPost } from './schema/feed.ts'
@@ -43,11 +44,15 @@ describe('projector', () => {
   })
 
   it('projects a neighbourhood and its members, marking référents', () => {
-    const me = newMemberId()
-    const doc = newNeighbourhood({ name: 'Le Bourg', commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: me, creatorName: 'Jeanne', creatorFeed: fUrl, now: 5 })
+    const keys = generateMemberKeys()
+    const me = memberIdFor(keys.publicKey)
+    const doc = newNeighbourhood({ name: 'Le Bourg', commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: me, creatorName: 'Jeanne', creatorFeed: fUrl, creatorKey: encodeKey(keys.publicKey), now: 5 })
     const p = projectNeighbourhood(doc, nUrl)
     expect(p?.neighbourhood).toMatchObject({ name: 'Le Bourg', memberCount: 1, postcode: '01400' })
-    expect(p?.members[0]).toMatchObject({ id: me, displayName: 'Jeanne', referent: true })
+    expect(p?.members[0]).toMatchObject({ id: me, displayName: 'Jeanne', referent: true, status: 'referent' })
+    // An entry whose key does not match its ID is nobody's: never a référent.
+    const forged = newNeighbourhood({ name: 'Le Bourg', commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: newMemberId(), creatorName: 'Jeanne', creatorFeed: fUrl, creatorKey: encodeKey(keys.publicKey), now: 5 })
+    expect(projectNeighbourhood(forged, nUrl)?.members[0]).toMatchObject({ referent: false, status: 'pending' })
     expect(projectNeighbourhood({}, nUrl)).toBeUndefined()
   })
 })

@@ -1,3 +1,4 @@
+import { membershipOf, type MemberStatus } from './membership.ts'
 import type { AnswerId, CommentId, DocUrl, MemberId, PostId } from './ids.ts'
 import { validateAnswerRecord, validateCommentRecord, validateFeed, validatePostRecord, type FeedDoc, type Outcome } from './schema/feed.ts'
 import { validateNeighbourhood, type NeighbourhoodDoc } from './schema/neighbourhood.ts'
@@ -83,6 +84,10 @@ export interface MemberRow {
   joinedAt: number
   feed: DocUrl
   referent: boolean
+  /** shared/membership.ts: référent, member, pending ("new neighbour"), revoked or left. */
+  status: MemberStatus
+  /** Members who vouched for them. */
+  vouchedBy: MemberId[]
 }
 
 export interface NeighbourhoodRow {
@@ -209,16 +214,21 @@ export function projectNeighbourhood(doc: unknown, url: DocUrl): NeighbourhoodPr
   const checked = validateNeighbourhood(doc)
   if (!checked.ok) return undefined
   const n: NeighbourhoodDoc = checked.value
-  const referents = new Set(n.referents)
-  const members = Object.entries(n.members).map(([id, m]) => ({
-    key: `${url} ${id}`,
-    neighbourhood: url,
-    id: id as MemberId,
-    displayName: m.displayName,
-    joinedAt: m.joinedAt,
-    feed: m.feed,
-    referent: referents.has(id as MemberId),
-  }))
+  const membership = membershipOf(n)
+  const members = Object.entries(n.members).map(([id, m]) => {
+    const status = membership.statusOf(id as MemberId) ?? 'pending'
+    return {
+      key: `${url} ${id}`,
+      neighbourhood: url,
+      id: id as MemberId,
+      displayName: m.displayName,
+      joinedAt: m.joinedAt,
+      feed: m.feed,
+      referent: status === 'referent',
+      status,
+      vouchedBy: membership.vouchersOf(id as MemberId),
+    }
+  })
   members.sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : 1))
   return {
     neighbourhood: {

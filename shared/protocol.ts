@@ -18,6 +18,11 @@ export const CloseCode = {
   tooLarge: 1009,
   malformed: 4400,
   protocol: 4401,
+  /** Sign-in missing, forged or stale, or a page from another site: the reason says which. */
+  unauthorized: 4403,
+  /** Signed in, but not let in: revoked, gone, invitation expired or used up, or a forbidden write. */
+  forbidden: 4404,
+  internal: 4500,
 } as const
 
 export type PeerIdString = string & { readonly __brand: 'PeerId' }

@@ -12,13 +12,16 @@ describe('parseConfig', () => {
       maxFrameBytes: MAX_FRAME_BYTES,
       logLevel: 'info',
       upstreams: [],
+      access: 'members',
+      trustRelays: [],
+      allowOrigins: [],
     })
     expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG)
   })
 
   it('reads the environment', () => {
     const env = { PORT: '8080', HOST: '127.0.0.1', PLACETTE_DATA: '/var/lib/placette', PLACETTE_STATIC: '/srv/app', PLACETTE_MAX_FRAME_BYTES: '65536', PLACETTE_LOG_LEVEL: 'warn' }
-    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [] })
+    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [], access: 'members', trustRelays: [], allowOrigins: [] })
   })
 
   it('lets flags win over the environment, in both spellings', () => {
@@ -77,6 +80,6 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--upstream', 'ws://region.example/sync#x'], {})).toThrow(/fragment/)
     expect(() => parseConfig(['--upstream='], {})).toThrow('--upstream must not be empty')
     expect(() => parseConfig([], { PLACETTE_UPSTREAM: 'nope' })).toThrow(/PLACETTE_UPSTREAM must be/)
-    expect(USAGE).toContain('--upstream <url>')
+    expect(USAGE).toContain('--upstream <item>')
   })
 })

@@ -23,6 +23,16 @@ export interface RelayConfig {
    * The relay connects to each whenever it can and keeps the documents it hosts in step with it.
    */
   upstreams: string[]
+  /**
+   * `members` (default): every socket signs in with a member's key and gets only what that member may
+   * see (access/gate.ts). `open`: no sign-in, any document to anyone who knows its ID, like the stock
+   * automerge-repo server — only for a closed network or for measuring the bare sync.
+   */
+  access: 'members' | 'open'
+  /** Public keys of relays allowed to peer with this one (`--trust-relay`, repeatable). */
+  trustRelays: string[]
+  /** Other sites whose pages may sign in (`--allow-origin`, repeatable), e.g. a dev server. */
+  allowOrigins: string[]
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -33,6 +43,9 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxFrameBytes: MAX_FRAME_BYTES,
   logLevel: 'info',
   upstreams: [],
+  access: 'members',
+  trustRelays: [],
+  allowOrigins: [],
 }
 
 /** Thrown for an unknown flag or a value that does not parse; `main.ts` prints it and exits 2. */
@@ -99,6 +112,20 @@ function upstreamList(raw: string, name: string): string[] {
   return urls
 }
 
+function access(raw: string, name: string): RelayConfig['access'] {
+  if (raw !== 'members' && raw !== 'open') throw new ConfigError(`${name} must be members or open, got "${raw}"`)
+  return raw
+}
+
+function list(pattern: RegExp, what: string) {
+  return (raw: string, name: string): string[] => {
+    const items = raw.split(/[\s,]+/).filter(Boolean)
+    if (items.length === 0) throw new ConfigError(`${name} must not be empty`)
+    for (const item of items) if (!pattern.test(item)) throw new ConfigError(`${name} must be ${what}, got "${item}"`)
+    return items
+  }
+}
+
 const OPTIONS: readonly Option[] = [
   { flag: '--port', env: 'PORT', key: 'port', parse: integer(0, 65535) },
   { flag: '--host', env: 'HOST', key: 'host', parse: nonEmpty },
@@ -108,6 +135,9 @@ const OPTIONS: readonly Option[] = [
   { flag: '--max-frame-bytes', env: 'PLACETTE_MAX_FRAME_BYTES', key: 'maxFrameBytes', parse: integer(1024, 1024 ** 3) },
   { flag: '--log-level', env: 'PLACETTE_LOG_LEVEL', key: 'logLevel', parse: logLevel },
   { flag: '--upstream', env: 'PLACETTE_UPSTREAM', key: 'upstreams', parse: upstreamList, repeatable: true },
+  { flag: '--access', env: 'PLACETTE_ACCESS', key: 'access', parse: access },
+  { flag: '--trust-relay', env: 'PLACETTE_TRUST_RELAY', key: 'trustRelays', parse: list(/^[A-Za-z0-9_-]{43}$/, 'a relay public key (43 base64url characters)'), repeatable: true },
+  { flag: '--allow-origin', env: 'PLACETTE_ALLOW_ORIGIN', key: 'allowOrigins', parse: list(/^https?:\/\/[^/\s]+$/, 'an origin like https://example.org'), repeatable: true },
 ]
 
 /** Usage text for `--help` and for configuration errors. */
@@ -115,7 +145,7 @@ export const USAGE = [
   'Usage: tsx sync-server/main.ts [options]',
   ...OPTIONS.map(
     (o) =>
-      `  ${o.flag} <${o.repeatable ? 'url' : 'value'}>`.padEnd(28) +
+      `  ${o.flag} <${o.repeatable ? 'item' : 'value'}>`.padEnd(28) +
       (o.env ? `env ${o.env}, ` : '') +
       (o.repeatable ? 'repeatable, default none' : `default ${String(DEFAULT_CONFIG[o.key])}`),
   ),
@@ -131,7 +161,7 @@ export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--
  * {@link ConfigError}.
  */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): RelayConfig {
-  const config: RelayConfig = { ...DEFAULT_CONFIG, upstreams: [...DEFAULT_CONFIG.upstreams] }
+  const config: RelayConfig = { ...DEFAULT_CONFIG, upstreams: [], trustRelays: [], allowOrigins: [] }
   const set = <K extends keyof RelayConfig>(key: K, value: RelayConfig[K]): void => {
     config[key] = value
   }

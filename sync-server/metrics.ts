@@ -11,6 +11,9 @@ export type RefusalReason =
   | 'wrong-target'
   | 'slow-consumer'
   | 'repo-error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'cut-off'
 
 export class RelayMetrics {
   connectionsOpen = 0

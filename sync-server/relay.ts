@@ -17,7 +17,12 @@ import { createLogger, type Logger } from './log.ts'
 import { RelayMetrics } from './metrics.ts'
 import { UpstreamAdapter, type UpstreamStatus } from './network/upstream-adapter.ts'
 import { WsServerAdapter } from './network/ws-server-adapter.ts'
-import { RelaySharing, UpstreamHosting } from './peering.ts'
+import { isUpstreamPeer, RelaySharing, UpstreamHosting } from './peering.ts'
+import { AUTH_CHALLENGE_PATH } from '../shared/relay-auth.ts'
+import { encodeKey } from '../shared/identity.ts'
+import { Challenges } from './access/challenges.ts'
+import { Gate } from './access/gate.ts'
+import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
@@ -75,20 +80,40 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger({ level: config.logLevel })
   const started = performance.now()
   const metrics = new RelayMetrics()
-  const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs })
   const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
+  const challenges = new Challenges()
+  const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
+  const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
+  const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs, gatekeeper })
+  gate?.on('cut-off', (member, why) => network.cutOff(member, why))
+  // Made on first start, kept with the documents: what this relay signs in to its upstreams with.
+  const relayKeys = mkdir(config.dataDir, { recursive: true }).then(() => loadRelayKeys(storage, log))
+  relayKeys.catch(() => undefined)
   const upstreams = config.upstreams.map(
     (url, index) =>
-      new UpstreamAdapter({ url, index, log, maxFrameBytes: config.maxFrameBytes, backoffMs: deps.upstreamBackoffMs, keepAliveMs: deps.keepAliveMs }),
+      new UpstreamAdapter({
+        url,
+        index,
+        log,
+        maxFrameBytes: config.maxFrameBytes,
+        backoffMs: deps.upstreamBackoffMs,
+        keepAliveMs: deps.keepAliveMs,
+        signIn: async (u, peer) => relaySignIn(await relayKeys)(u, peer),
+      }),
   )
   const sharing = new RelaySharing()
   const repo = new Repo({
     peerId: `relay-${randomBytes(6).toString('hex')}` as PeerId,
     storage,
     network: [network, ...upstreams],
-    // A client gets a document only by asking for its ID; upstream relays get every hosted document.
-    shareConfig: sharing.shareConfig,
+    // A client gets a document only by asking for its ID, and only if the gate lets it see it;
+    // upstream relays get every hosted document.
+    shareConfig: {
+      announce: sharing.shareConfig.announce,
+      access: async (peer, doc) => isUpstreamPeer(peer) || !gate || (doc !== undefined && (await gate.mayRead(peer, doc))),
+    },
   })
+  gate?.attach(repo)
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
   const hosting = upstreams.length
@@ -105,6 +130,11 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
     '/healthz': createHealthHandler(stats),
     '/metrics': createMetricsHandler(metrics, stats),
+    [AUTH_CHALLENGE_PATH]: (_req, res) => {
+      // Not secret, and fetched by pages of allowed origins too: open to any site.
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' })
+      res.end(JSON.stringify({ challenge: challenges.issue() }))
+    },
   }
   const serveStatic = createStaticHandler({ root: config.staticDir, log })
   let closing = false
@@ -147,6 +177,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     listening = { port, host: config.host, url: `http://${shown}:${port}`, wsUrl: `ws://${shown}:${port}${SYNC_PATH}` }
     log.info('relay listening', {
       ...listening,
+      access: config.access,
+      relayKey: encodeKey((await relayKeys).publicKey),
       dataDir: config.dataDir,
       staticDir: config.staticDir,
       peerId: repo.peerId,

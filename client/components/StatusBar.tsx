@@ -11,12 +11,23 @@ const LABELS = {
   unreachable: 'status.unreachable',
   refused: 'status.refused',
   connecting: 'status.connecting',
+  'signed-out': 'status.signedOut',
 } as const
 
-export type ConnectionState = 'offline' | 'connecting' | 'unreachable' | 'open' | 'refused'
+/** Why the relay refused, in words (the relay's close reasons, sync-server/access). */
+const REFUSALS: Record<string, 'status.refused.cutOff' | 'status.refused.invitationExpired' | 'status.refused.invitationUsedUp' | 'status.refused.invitationInvalid'> = {
+  'cut-off': 'status.refused.cutOff',
+  'invitation-expired': 'status.refused.invitationExpired',
+  'invitation-used-up': 'status.refused.invitationUsedUp',
+  'invitation-invalid': 'status.refused.invitationInvalid',
+}
+
+export type ConnectionState = keyof typeof LABELS
 
 export function StatusBar(props: {
   connection: ConnectionState
+  /** The relay's reason when it refused. */
+  refusal?: string
   pendingChanges: number
   lastSync: number | undefined
   /** False before this device has a profile: there is nothing of its own to sync yet. */
@@ -27,7 +38,10 @@ export function StatusBar(props: {
   onCleanup(() => clearInterval(timer))
 
   const state = () => props.connection
-  const label = () => t(LABELS[state()])
+  const label = () => {
+    const refusal = state() === 'refused' && props.refusal ? REFUSALS[props.refusal] : undefined
+    return t(refusal ?? LABELS[state()])
+  }
   const pending = () =>
     props.pendingChanges === 0 ? t('status.pending.none') : props.pendingChanges === 1 ? t('status.pending.one') : t('status.pending.many', { count: props.pendingChanges })
 

@@ -37,10 +37,21 @@ export interface DocSyncState {
   at: number
 }
 
-export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync'
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation'
 export interface Setting {
   key: SettingKey
-  value: string | number | null
+  value: string | number | null | PendingInvitation
+}
+
+/**
+ * An invitation opened on this device, with the keys made for the newcomer: the device signs in
+ * with them to read the neighbourhood before joining, and joins as that member.
+ */
+export interface PendingInvitation {
+  token: string
+  /** The neighbourhood document's ID. */
+  neighbourhood: string
+  keys: { publicKey: Uint8Array; secretKey: Uint8Array }
 }
 
 export type PlacetteDb = Dexie & {

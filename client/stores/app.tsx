@@ -1,6 +1,6 @@
 import { createContext, createSignal, useContext, type Accessor, type ParentProps } from 'solid-js'
 import { openDb, type PlacetteDb, type Profile } from '../db/db.ts'
-import type { NeighbourhoodRow } from '../../shared/projector.ts'
+import type { MemberRow, NeighbourhoodRow } from '../../shared/projector.ts'
 import type { CommentId, DocUrl, MemberId, PostId } from '../../shared/ids.ts'
 import type { PostInput, PostRef } from '../../shared/schema/feed.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
@@ -19,6 +19,8 @@ export interface AppStore {
   profile: Accessor<Profile | undefined>
   neighbourhood: Accessor<NeighbourhoodRow | undefined>
   memberNames: Accessor<Map<MemberId, string>>
+  /** The neighbourhood's members, with their status (référent, member, new neighbour…). */
+  members: Accessor<MemberRow[]>
   /** Whether the current profile is a référent of its neighbourhood (may post official news). */
   isReferent: Accessor<boolean>
   status: {
@@ -33,6 +35,11 @@ export interface AppStore {
   createNeighbourhood(input: CreateNeighbourhoodInput): Promise<Profile>
   findNeighbourhood(url: DocUrl): Promise<NeighbourhoodDoc | undefined>
   joinNeighbourhood(url: DocUrl, displayName: string): Promise<Profile>
+  /** An invitation link was opened: keeps it and signs in as the newcomer (throws on a damaged one). */
+  openInvitation(token: string): Promise<{ neighbourhood: DocUrl; expires: number }>
+  /** A référent's signed invitation. */
+  makeInvitation(options: { validDays: number; uses: number }): Promise<{ token: string; expires: number }>
+  vouch(member: MemberId): Promise<void>
   post(input: PostInput): Promise<PostRef>
   editPost(id: PostId, input: PostInput): Promise<void>
   deletePost(id: PostId): Promise<void>
@@ -85,6 +92,11 @@ export async function createAppStore(): Promise<AppStore> {
     async (p) => new Map(p ? (await db.members.where('neighbourhood').equals(p.neighbourhood).toArray()).map((m) => [m.id, m.displayName] as const) : []),
     new Map<MemberId, string>(),
   )
+  const members = createLiveQuery(
+    profile,
+    async (p) => (p ? (await db.members.where('neighbourhood').equals(p.neighbourhood).toArray()).sort((a, b) => a.joinedAt - b.joinedAt) : []),
+    [] as MemberRow[],
+  )
   const isReferent = createLiveQuery(
     profile,
     async (p) => (p ? !!(await db.members.get(`${p.neighbourhood} ${p.id}`))?.referent : false),
@@ -133,6 +145,7 @@ export async function createAppStore(): Promise<AppStore> {
     profile,
     neighbourhood,
     memberNames,
+    members,
     isReferent,
     direct,
     status: { connection, pendingChanges, lastSync, lastByPath },
@@ -148,6 +161,12 @@ export async function createAppStore(): Promise<AppStore> {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.joinNeighbourhood(rt, db, url, displayName))
     },
+    async openInvitation(token) {
+      const { rt, 1: commands } = await engine
+      return commands.openInvitation(rt, db, token)
+    },
+    makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
+    vouch: (member) => withEngine((rt, c, p) => c.vouchFor(rt, p, member)),
     post: (input) => withEngine((rt, c, p) => c.postItem(rt, db, p, input)),
     editPost: (id, input) => withEngine((rt, c, p) => c.editPost(rt, db, p, id, input)),
     deletePost: (id) => withEngine((rt, c, p) => c.deletePost(rt, p, id)),

@@ -16,12 +16,14 @@ import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decisi
 import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
 import { newNeighbourhood, validateNeighbourhood, type Commune, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
-import { newAnswerId, newCommentId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
+import { createInvitation, readInvitation } from '../../shared/invitation.ts'
+import { membershipOf } from '../../shared/membership.ts'
+import { docIdOf, newAnswerId, newCommentId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
 import { LIMITS } from '../../shared/domain.ts'
 import { assertValid } from '../../shared/validate.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
 import * as v from 'valibot'
-import type { PlacetteDb, Profile } from '../db/db.ts'
+import type { PendingInvitation, PlacetteDb, Profile } from '../db/db.ts'
 import type { Runtime } from '../sync/runtime.ts'
 import { requestPersistence } from './device.ts'
 import { applySyncFile, exportSyncFile, readSyncFile } from '../sync/syncfile.ts'
@@ -76,7 +78,11 @@ export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: Cr
   await rt.repo.flush([feed.documentId])
   n.change((d) => Object.assign(d, doc))
   await rt.repo.flush([n.documentId])
-  return startProfile(rt, db, { id: me, keys, displayName: valid.displayName, neighbourhood: n.url as DocUrl, feed: feed.url as DocUrl, createdAt: now })
+  const profile = await startProfile(rt, db, { id: me, keys, displayName: valid.displayName, neighbourhood: n.url as DocUrl, feed: feed.url as DocUrl, createdAt: now })
+  // This device now has someone to sign in as.
+  await db.settings.delete('invitation')
+  rt.relay.signInAgain()
+  return profile
 }
 
 /** Finds a neighbourhood by URL (from this device or the relay); undefined if nobody has it now. */
@@ -91,10 +97,51 @@ export async function findNeighbourhood(rt: Runtime, url: DocUrl): Promise<Neigh
   return checked.ok ? checked.value : undefined
 }
 
+/**
+ * An invitation link or QR code was opened: checks it can be read, keeps it with keys made for the
+ * newcomer, and signs in with them so the neighbourhood can be read before joining.
+ */
+export async function openInvitation(rt: Runtime, db: PlacetteDb, token: string): Promise<{ neighbourhood: DocUrl; expires: number }> {
+  const { invitation } = readInvitation(token)
+  const held = (await db.settings.get('invitation'))?.value as PendingInvitation | undefined
+  if (held?.token !== token) {
+    const pending: PendingInvitation = { token, neighbourhood: invitation.n, keys: generateMemberKeys() }
+    await db.settings.put({ key: 'invitation', value: pending })
+    rt.relay.signInAgain()
+  }
+  return { neighbourhood: `automerge:${invitation.n}` as DocUrl, expires: invitation.exp }
+}
+
+/** A référent's invitation: a signed token for the join link, its QR code and the printed sheet. */
+export function makeInvitation(profile: Profile, options: { validDays: number; uses: number }): { token: string; expires: number } {
+  if (!profile.keys) throw new PlacetteError(Reason.notAllowed, 'this profile has no keys')
+  const now = Date.now()
+  const token = createInvitation({ neighbourhood: docIdOf(profile.neighbourhood), by: profile.id, validDays: options.validDays, uses: options.uses, now }, profile.keys.secretKey)
+  return { token, expires: readInvitation(token).invitation.exp }
+}
+
+/** Vouches for a new neighbour (a référent's vouch, or two members', make them a member). */
+export async function vouchFor(rt: Runtime, profile: Profile, member: MemberId): Promise<void> {
+  const n = await rt.repo.find<NeighbourhoodDoc>(asUrl(profile.neighbourhood))
+  const doc = n.doc()
+  const membership = membershipOf(doc)
+  const mine = membership.statusOf(profile.id)
+  if (mine !== 'referent' && mine !== 'member') throw new PlacetteError(Reason.notAllowed, 'a new neighbour cannot vouch yet')
+  if (membership.statusOf(member) !== 'pending') throw new PlacetteError(Reason.notAllowed, 'only new neighbours need vouching')
+  n.change((d) => {
+    const entry = d.members[profile.id]!
+    entry.vouches ??= {} as Record<MemberId, number>
+    entry.vouches[member] = Date.now()
+  })
+  await rt.projector.settled()
+}
+
 export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl, name: string): Promise<Profile> {
   const valid = assertValid(displayName, name)
   const existing = await db.profiles.where('neighbourhood').equals(url).first()
   if (existing) return startProfile(rt, db, existing)
+  const held = (await db.settings.get('invitation'))?.value as PendingInvitation | undefined
+  const invitation = held && `automerge:${held.neighbourhood}` === url ? held : undefined
   let n: DocHandle<NeighbourhoodDoc>
   try {
     n = await rt.repo.find<NeighbourhoodDoc>(asUrl(url))
@@ -102,7 +149,7 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
     throw new PlacetteError(Reason.notFound, `neighbourhood ${url} is not available`)
   }
   if (!validateNeighbourhood(n.doc()).ok) throw new PlacetteError(Reason.invalidDocument, `${url} is not a neighbourhood`)
-  const keys = generateMemberKeys()
+  const keys = invitation?.keys ?? generateMemberKeys()
   const me = memberIdFor(keys.publicKey)
   const now = Date.now()
   const feed = rt.repo.create<FeedDoc>(newFeed(url, me))
@@ -110,10 +157,22 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
   // feed is lost (the convergence simulation saw it).
   await rt.repo.flush([feed.documentId])
   n.change((d) => {
-    d.members[me] = { displayName: valid, joinedAt: now, feed: feed.url as DocUrl, publicKey: encodeKey(keys.publicKey) }
+    d.members[me] = {
+      displayName: valid,
+      joinedAt: now,
+      feed: feed.url as DocUrl,
+      publicKey: encodeKey(keys.publicKey),
+      // Shows everyone (and the relay) that a référent invited them.
+      ...(invitation ? { invitation: invitation.token } : {}),
+    }
   })
   await rt.repo.flush([n.documentId])
-  return startProfile(rt, db, { id: me, keys, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
+  const profile = await startProfile(rt, db, { id: me, keys, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
+  if (invitation) {
+    await db.settings.delete('invitation')
+    rt.relay.signInAgain()
+  }
+  return profile
 }
 
 /** Saves the profile as this device's current one and starts projecting its neighbourhood. */

@@ -13,6 +13,8 @@ export interface ClientSyncOptions {
   broadcast?: boolean
   WebSocket?: RelayAdapterOptions['WebSocket']
   events?: RelayAdapterOptions['events']
+  /** Signs each connection in (client/sync/sign-in.ts); absent for an open relay. */
+  signIn?: RelayAdapterOptions['signIn']
 }
 
 export interface ClientSync {
@@ -27,7 +29,7 @@ export interface ClientSync {
  * document it holds with the peers it meets; the relay decides what it serves.
  */
 export function createClientSync(options: ClientSyncOptions): ClientSync {
-  const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events })
+  const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
   const repo = new Repo({
     peerId: `device-${randomId(16)}` as PeerId,

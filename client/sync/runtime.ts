@@ -2,6 +2,7 @@ import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-index
 import type { PlacetteDb } from '../db/db.ts'
 import { createClientSync, relayUrlFor, type ClientSync } from './repo.ts'
 import { Projector } from './projector.ts'
+import { deviceSignIn } from './sign-in.ts'
 
 /** Everything that needs Automerge, loaded after the board has painted from the index. */
 export interface Runtime extends ClientSync {
@@ -15,6 +16,7 @@ export function startRuntime(db: PlacetteDb): Runtime {
     relayUrl: relayUrlFor(location),
     storage: new IndexedDBStorageAdapter(DOCS_DB_NAME),
     broadcast: true,
+    signIn: deviceSignIn(db),
   })
   const projector = new Projector(sync.repo, db, sync.relay)
   return { ...sync, projector }

@@ -1,5 +1,6 @@
 import { NetworkAdapter, cbor, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 import {
+  CloseCode,
   PROTOCOL_VERSION,
   parseServerMessage,
   type JoinMessage,
@@ -12,7 +13,8 @@ export type RelayConnection =
   | { state: 'connecting'; attempt: number }
   | { state: 'unreachable'; attempt: number } // the device thinks it is online, but the relay did not answer
   | { state: 'open'; relayPeerId: string; relayStorageId: string | undefined; since: number }
-  | { state: 'refused'; message: string } // the relay sent an error (e.g. unsupported protocol)
+  | { state: 'refused'; message: string; code?: number } // the relay refused us (sign-in, revoked, protocol)
+  | { state: 'signed-out' } // nobody to sign in as yet: no profile and no invitation on this device
 
 /** Retry delays in ms; the last one repeats. Short first: a village's network comes and goes. */
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000]
@@ -26,6 +28,11 @@ export interface RelayAdapterOptions {
   WebSocket?: WebSocketCtor
   /** Where `online`/`offline`/`visibilitychange` come from; defaults to `window` when there is one. */
   events?: Pick<Window, 'addEventListener' | 'removeEventListener'> & { navigator?: { onLine: boolean } }
+  /**
+   * The URL to open for one connection, signed in (shared/relay-auth.ts signedSyncUrl), or undefined
+   * when the device has nobody to sign in as. Without it the adapter connects unsigned (open relays).
+   */
+  signIn?: (url: string, peerId: string) => Promise<string | undefined>
 }
 
 /**
@@ -37,6 +44,8 @@ export interface RelayAdapterOptions {
 export class RelayAdapter extends NetworkAdapter {
   readonly url: string
   #WebSocket: WebSocketCtor
+  #signIn: RelayAdapterOptions['signIn']
+  #opening = 0
   #events: RelayAdapterOptions['events']
   #socket: WebSocketLike | undefined
   #remotePeerId: PeerId | undefined
@@ -53,6 +62,7 @@ export class RelayAdapter extends NetworkAdapter {
     super()
     this.url = options.url
     this.#WebSocket = options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketCtor)
+    this.#signIn = options.signIn
     this.#events = options.events ?? (typeof window !== 'undefined' ? window : undefined)
   }
 
@@ -115,6 +125,14 @@ export class RelayAdapter extends NetworkAdapter {
     this.#open()
   }
 
+  /** Signs in again from scratch: the device now has someone else to sign in as (a new profile, an invitation). */
+  signInAgain(): void {
+    if (this.#stopped) return
+    this.#attempt = 0
+    clearTimeout(this.#retryTimer)
+    this.#open()
+  }
+
   #onOnline = () => this.reconnectNow()
   #onOffline = () => {
     this.#drop()
@@ -142,9 +160,26 @@ export class RelayAdapter extends NetworkAdapter {
     }
     // After a failed attempt, keep saying "unreachable" while retrying rather than flicker.
     if (this.#attempt === 0) this.#setConnection({ state: 'connecting', attempt: 0 })
+    if (!this.#signIn) return this.#openSocket(this.url)
+    const opening = ++this.#opening
+    this.#signIn(this.url, this.peerId as string).then(
+      (url) => {
+        if (opening !== this.#opening || this.#stopped) return
+        if (url) return this.#openSocket(url)
+        this.#markReady()
+        this.#setConnection({ state: 'signed-out' })
+      },
+      // The relay did not give a challenge: unreachable, as far as this device can tell.
+      () => {
+        if (opening === this.#opening) this.#scheduleRetry()
+      },
+    )
+  }
+
+  #openSocket(url: string): void {
     let socket: WebSocketLike
     try {
-      socket = new this.#WebSocket(this.url)
+      socket = new this.#WebSocket(url)
     } catch {
       this.#scheduleRetry()
       return
@@ -164,9 +199,17 @@ export class RelayAdapter extends NetworkAdapter {
     socket.addEventListener('message', (event: MessageEvent) => {
       if (this.#socket === socket) this.#receive(event.data)
     })
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event: CloseEvent) => {
       if (this.#socket !== socket) return
       this.#drop()
+      if (event.code === CloseCode.forbidden || event.code === CloseCode.unauthorized) {
+        // Said plainly to the person; tried again slowly (an expired sign-in just needs a new challenge).
+        this.#setConnection({ state: 'refused', message: event.reason, code: event.code })
+        if (event.reason === 'sign-in expired') return this.#scheduleRetry()
+        clearTimeout(this.#retryTimer)
+        this.#retryTimer = setTimeout(() => this.#open(), BACKOFF_MS[BACKOFF_MS.length - 1])
+        return
+      }
       this.#scheduleRetry()
     })
     socket.addEventListener('error', () => {

@@ -14,7 +14,23 @@ export function Join() {
   const params = useParams<{ id: string }>()
   const navigate = useNavigate()
   const url = () => `automerge:${params.id}` as DocUrl
-  const [info, { refetch }] = createResource(url, async (u) => (isDocUrl(u) ? ((await app.findNeighbourhood(u)) ?? null) : null))
+  // The signed invitation rides in the link's #fragment, which browsers never send to a server.
+  const token = () => new URLSearchParams(location.hash.slice(1)).get('i') ?? undefined
+  const [invitation] = createResource(token, async (tok) => {
+    try {
+      return await app.openInvitation(tok)
+    } catch {
+      return 'damaged' as const
+    }
+  })
+  const expired = () => {
+    const i = invitation()
+    return typeof i === 'object' && i.expires < Date.now()
+  }
+  const [info, { refetch }] = createResource(
+    () => (token() && invitation.loading ? undefined : url()),
+    async (u) => (isDocUrl(u) ? ((await app.findNeighbourhood(u)) ?? null) : null),
+  )
   const [displayName, setDisplayName] = createSignal('')
   const form = useFormErrors()
   const already = () => app.profile()?.neighbourhood === url()
@@ -40,7 +56,13 @@ export function Join() {
             </a>
           </p>
         </Match>
-        <Match when={info.loading}>
+        <Match when={invitation() === 'damaged'}>
+          <p role="alert">{t('join.damaged')}</p>
+        </Match>
+        <Match when={expired()}>
+          <p role="alert">{t('join.expired')}</p>
+        </Match>
+        <Match when={info.loading || invitation.loading}>
           <p role="status">{t('join.looking')}</p>
         </Match>
         <Match when={info() === null || info.error}>
@@ -53,6 +75,7 @@ export function Join() {
           {(n) => (
             <form onSubmit={submit} novalidate>
               <p class="lead">{t('join.intro', { name: n().name, commune: n().commune.name })}</p>
+              <p>{t('join.pendingHint')}</p>
               <FormAlert text={form.summary()} />
               <Field id="displayName" label={t('create.yourName')} hint={t('create.yourNameHint')} error={form.error('displayName')}>
                 {(aria) => (

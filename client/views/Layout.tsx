@@ -19,6 +19,10 @@ export function Layout(props: ParentProps) {
         </p>
         <StatusBar
           connection={app.status.connection().state}
+          refusal={(() => {
+            const c = app.status.connection()
+            return c.state === 'refused' ? c.message : undefined
+          })()}
           pendingChanges={app.status.pendingChanges()}
           lastSync={app.status.lastSync()}
           showSync={!!app.profile()}
@@ -36,6 +40,9 @@ export function Layout(props: ParentProps) {
               </li>
               <li>
                 <A href="/new">{t('nav.new')}</A>
+              </li>
+              <li>
+                <A href="/voisins">{t('nav.neighbours')}</A>
               </li>
               <li>
                 <A href="/invite">{t('nav.invite')}</A>

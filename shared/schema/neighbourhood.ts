@@ -32,6 +32,16 @@ export interface MemberEntry {
   feed: DocUrl
   /** The member's Ed25519 public key (base64url); the member ID is derived from it (shared/identity.ts). */
   publicKey?: string
+  /** The invitation this member joined with (shared/invitation.ts): anyone can check they were invited. */
+  invitation?: string
+  /** Newcomers this member vouches for, with when (shared/membership.ts). */
+  vouches?: Record<MemberId, number>
+  /** Référents this référent named. */
+  names?: Record<MemberId, number>
+  /** Members this référent revoked. */
+  revokes?: Record<MemberId, number>
+  /** Set when the member left; their feed is then erased. */
+  leftAt?: number
 }
 
 const text = requiredText
@@ -50,6 +60,11 @@ export const memberEntrySchema = v.looseObject({
   joinedAt: timestamp,
   feed: docUrl,
   publicKey: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/))),
+  invitation: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  vouches: v.optional(v.record(memberId, timestamp)),
+  names: v.optional(v.record(memberId, timestamp)),
+  revokes: v.optional(v.record(memberId, timestamp)),
+  leftAt: v.optional(timestamp),
 })
 
 /** Loose objects: fields written by a newer version are kept, never stripped. */

@@ -34,6 +34,8 @@ export interface UpstreamAdapterOptions {
   handshakeTimeoutMs?: number
   /** More unsent output than this means the line is too slow: drop and reconnect (default 16 MiB). */
   maxBufferedBytes?: number
+  /** Gives the URL to open for one connection, signed in with the relay's key (access/sign-in.ts). */
+  signIn?: (url: string, peerId: string) => Promise<string>
 }
 
 /** Where one upstream connection stands (shown on /healthz). */
@@ -71,6 +73,7 @@ export class UpstreamAdapter extends NetworkAdapter {
   readonly #keepAliveMs: number
   readonly #handshakeTimeoutMs: number
   readonly #maxBuffered: number
+  readonly #signIn: UpstreamAdapterOptions['signIn']
   #socket: WebSocket | undefined
   /** The upstream's own peer ID, once it answered our join on the current socket. */
   #remote: PeerIdString | undefined
@@ -96,6 +99,7 @@ export class UpstreamAdapter extends NetworkAdapter {
     this.#keepAliveMs = options.keepAliveMs ?? 30_000
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
+    this.#signIn = options.signIn
     this.#status = { url: this.#shownUrl, state: 'stopped', failures: 0, since: Date.now() }
   }
 
@@ -171,9 +175,23 @@ export class UpstreamAdapter extends NetworkAdapter {
   #open(): void {
     if (this.#stopped) return
     this.#setStatus('connecting')
+    if (!this.#signIn) return this.#openSocket(this.url)
+    // Signs in with the relay's key: a fresh challenge from the upstream for every connection.
+    this.#signIn(this.url, this.peerId as string).then(
+      (url) => {
+        if (!this.#stopped) this.#openSocket(url)
+      },
+      (err: unknown) => {
+        this.#log.debug('upstream sign-in failed', { err })
+        this.#scheduleRetry()
+      },
+    )
+  }
+
+  #openSocket(url: string): void {
     let socket: WebSocket
     try {
-      socket = new WebSocket(this.url, { maxPayload: this.#maxFrameBytes, perMessageDeflate: true, handshakeTimeout: this.#handshakeTimeoutMs })
+      socket = new WebSocket(url, { maxPayload: this.#maxFrameBytes, perMessageDeflate: true, handshakeTimeout: this.#handshakeTimeoutMs })
     } catch (err) {
       // A URL `ws` refuses; config.ts checks them, so this is a bug or a very odd address.
       this.#log.error('cannot open the upstream connection', { err })

@@ -22,6 +22,8 @@ import {
 import type { Logger } from '../log.ts'
 import type { RefusalReason, RelayMetrics } from '../metrics.ts'
 import { checkFrame } from './frame-check.ts'
+import type { Session, WriteVerdict } from '../access/gate.ts'
+import type { FromClientMessage } from '../../shared/protocol.ts'
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.ts'
 
 export interface WsServerAdapterOptions {
@@ -37,6 +39,20 @@ export interface WsServerAdapterOptions {
   closeGraceMs?: number
   /** Inbound budget per socket; over it, the relay stops reading that socket for a while. */
   rateLimit?: RateLimit
+  /** Signs sockets in and checks what they send (access/gate.ts); absent on an open relay. */
+  gatekeeper?: Gatekeeper
+}
+
+/** What the adapter asks of the relay's gatekeeping; every call is made in the socket's message order. */
+export interface Gatekeeper {
+  /** At upgrade: who is this? A refusal closes the socket with {@link CloseCode.unauthorized}. */
+  signIn(request: IncomingMessage): Promise<{ ok: true; session: Session } | { ok: false; reason: string }>
+  /** At join, once the peer ID matches the signed one; a refusal closes with {@link CloseCode.forbidden}. */
+  admit(session: Session): Promise<{ ok: true } | { ok: false; reason: string; detail: string }>
+  /** Before the repo sees a message from a joined peer. */
+  checkWrite(peer: string, message: FromClientMessage): Promise<WriteVerdict>
+  /** The peer's socket is gone. */
+  leave(peer: string): void
 }
 
 interface Connection {
@@ -44,6 +60,10 @@ interface Connection {
   readonly socket: WebSocket
   readonly remote: string
   peerId?: PeerIdString
+  /** Who signed in on this socket (gatekept relays only). */
+  session?: Session
+  /** Messages are checked and handed to the repo in order, one after the other. */
+  queue: Promise<void>
   alive: boolean
   readonly budget: TokenBucket
   /** Set once we decided to close it: later frames are ignored. */
@@ -62,6 +82,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #keepAliveMs: number
   readonly #closeGraceMs: number
   readonly #rateLimit: RateLimit
+  readonly #gate: Gatekeeper | undefined
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
@@ -78,6 +99,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#keepAliveMs = options.keepAliveMs ?? 30_000
     this.#closeGraceMs = options.closeGraceMs ?? 2_000
     this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT
+    this.#gate = options.gatekeeper
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -111,7 +133,35 @@ export class WsServerAdapter extends NetworkAdapter {
 
   /** Takes over an HTTP upgrade request for the sync path (the relay routes it here). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+    if (!this.#gate) {
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+      return
+    }
+    void this.#gate.signIn(request).then(
+      (result) =>
+        this.#wss.handleUpgrade(request, socket, head, (ws) => {
+          const conn = this.#accept(ws, request)
+          if (result.ok) conn.session = result.session
+          else {
+            // Upgraded, then closed with the reason: a browser cannot read an HTTP refusal's body.
+            this.#refuse(conn, 'unauthorized', result.reason)
+            this.#close(conn, CloseCode.unauthorized, result.reason)
+          }
+        }),
+      (err: unknown) => {
+        this.#log.error('sign-in failed', { err })
+        socket.destroy()
+      },
+    )
+  }
+
+  /** Closes every socket of a member at once (revoked, or left). */
+  cutOff(member: string, why: string): void {
+    for (const conn of this.#connections) {
+      if (conn.session?.id !== member || conn.closing) continue
+      this.#refuse(conn, 'cut-off', why)
+      this.#close(conn, CloseCode.forbidden, why)
+    }
   }
 
   send(message: Message): void {
@@ -139,7 +189,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#wss.close()
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage): void {
+  #accept(socket: WebSocket, request: IncomingMessage): Connection {
     let markClosed!: () => void
     const conn: Connection = {
       id: this.#nextId++,
@@ -148,6 +198,7 @@ export class WsServerAdapter extends NetworkAdapter {
       alive: true,
       budget: new TokenBucket(this.#rateLimit),
       closing: false,
+      queue: Promise.resolve(),
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
     }
     this.#connections.add(conn)
@@ -169,9 +220,11 @@ export class WsServerAdapter extends NetworkAdapter {
       this.#connections.delete(conn)
       this.#metrics.connectionsOpen--
       this.#unregister(conn)
+      if (conn.peerId && !this.#byPeer.has(conn.peerId)) this.#gate?.leave(conn.peerId)
       log.debug('socket closed', { peer: conn.peerId, code, reason: reason.toString('utf8').slice(0, 120) })
       markClosed()
     })
+    return conn
   }
 
   #receive(conn: Connection, frame: Uint8Array, isBinary: boolean): void {
@@ -186,6 +239,49 @@ export class WsServerAdapter extends NetworkAdapter {
       return
     }
     const message = verdict.message
+    if (!this.#gate) return this.#handle(conn, message)
+    // Checks may load documents: keep the socket's messages in order behind them.
+    conn.queue = conn.queue.then(() => this.#gated(conn, message)).catch((err: unknown) => {
+      this.#log.error('gate failed on a message', { conn: conn.id, peer: conn.peerId, err })
+      this.#close(conn, CloseCode.internal, 'relay error')
+    })
+  }
+
+  async #gated(conn: Connection, message: FromClientMessage): Promise<void> {
+    if (conn.closing) return
+    const gate = this.#gate!
+    if (message.type === 'join') {
+      const session = conn.session
+      if (!session) return
+      if (conn.peerId === undefined) {
+        if (message.senderId !== session.peer) {
+          this.#refuse(conn, 'protocol-violation', 'peer ID is not the one signed in')
+          this.#close(conn, CloseCode.protocol, 'peer ID is not the one signed in')
+          return
+        }
+        const admitted = await gate.admit(session)
+        if (conn.closing) return
+        if (!admitted.ok) {
+          this.#refuse(conn, 'forbidden', `${admitted.reason}: ${admitted.detail}`)
+          this.#close(conn, CloseCode.forbidden, admitted.reason)
+          return
+        }
+      }
+      return this.#handle(conn, message)
+    }
+    if (conn.peerId !== undefined && 'documentId' in message) {
+      const verdict = await gate.checkWrite(conn.peerId, message)
+      if (conn.closing) return
+      if (!verdict.ok) {
+        this.#refuse(conn, 'forbidden', `${verdict.reason}: ${verdict.detail}`)
+        if (verdict.close) this.#close(conn, CloseCode.forbidden, verdict.reason)
+        return
+      }
+    }
+    this.#handle(conn, message)
+  }
+
+  #handle(conn: Connection, message: FromClientMessage): void {
     if (message.type === 'join') return this.#join(conn, message)
 
     if (message.targetId !== (this.peerId as string)) {

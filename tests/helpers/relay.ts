@@ -23,6 +23,10 @@ export interface StartRelayOptions {
   upstream?: string[]
   /** Retry delays towards the upstreams, in ms. Default: short ones, so tests do not wait. */
   upstreamBackoffMs?: readonly number[]
+  /** `members` (the default, as in production) or `open` for tests of the bare sync with made-up documents. */
+  access?: RelayConfig['access']
+  /** Relay keys allowed to peer (`--trust-relay`). */
+  trustRelays?: string[]
 }
 
 export interface TestRelay {
@@ -64,6 +68,8 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<TestR
     staticDir: options.staticDir ?? join(dataDir, 'no-static-folder'),
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_CONFIG.maxFrameBytes,
     upstreams: options.upstream ?? [],
+    access: options.access ?? 'members',
+    trustRelays: options.trustRelays ?? [],
   }
 
   const launch = async (port = config.port): Promise<Relay> => {

@@ -29,7 +29,7 @@ afterEach(async () => {
 })
 
 async function setup() {
-  const relay: TestRelay = await startRelay()
+  const relay: TestRelay = await startRelay({ access: 'open' })
   cleanups.push(() => relay.stop())
   const device = new FakeDevice()
   const app: ClientSync = createClientSync({
@@ -73,7 +73,7 @@ describe('client sync through the relay', () => {
   })
 
   it('keeps retrying while the relay is down and reconnects when it is back', async () => {
-    const relay = await startRelay()
+    const relay = await startRelay({ access: 'open' })
     const port = relay.port
     cleanups.push(() => rm(relay.dataDir, { recursive: true, force: true }))
     const app = createClientSync({ relayUrl: relay.wsUrl, WebSocket: WebSocket as never, events: new FakeDevice() as never })
@@ -82,7 +82,7 @@ describe('client sync through the relay', () => {
     await relay.relay.close()
     await waitFor(() => app.relay.connection.state === 'unreachable', { message: 'notices the relay is gone' })
     // Same port again, as a town hall's relay coming back after a power cut.
-    const again = await startRelay({ dataDir: relay.dataDir, port })
+    const again = await startRelay({ dataDir: relay.dataDir, port, access: 'open' })
     cleanups.push(() => again.stop())
     await waitFor(() => app.relay.connection.state === 'open', { timeout: 10_000, message: 'reconnects to the restarted relay' })
     const handle = app.repo.create<{ ok: boolean }>({ ok: true })

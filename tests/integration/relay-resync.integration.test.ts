@@ -22,7 +22,7 @@ afterEach(async () => {
 })
 
 async function relay(): Promise<TestRelay> {
-  const r = await startRelay()
+  const r = await startRelay({ access: 'open' })
   cleanups.push(() => r.stop())
   return r
 }

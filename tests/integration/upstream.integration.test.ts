@@ -25,7 +25,7 @@ afterEach(async () => {
 })
 
 async function relay(options: StartRelayOptions = {}): Promise<TestRelay> {
-  const started = await startRelay(options)
+  const started = await startRelay({ access: 'open', ...options })
   cleanups.push(() => started.stop())
   return started
 }

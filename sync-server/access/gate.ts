@@ -1,0 +1,365 @@
+/**
+ * The relay's gatekeeping (DESIGN.md §4). automerge-repo serves any document to anyone who knows its
+ * ID; the gate decides, for each signed-in member, which documents they may read and which writes
+ * they may make, from the documents themselves:
+ *
+ * - a neighbourhood: read by its members (pending included) and by a newcomer holding a valid
+ *   invitation; written only under `members[writer]`, by the rules of shared/membership.ts;
+ * - a member's feed: read by the neighbourhood's members once the registry names it as its owner's;
+ *   written only by its owner's devices;
+ * - a conversation: read and written by its two members only;
+ * - anything else: refused. A document ID the relay does not hold is refused too (indistinguishable
+ *   from one the member may not see, so IDs cannot be probed).
+ *
+ * Reads are enforced through the repo's `shareConfig.access` (the repo answers `doc-unavailable` and
+ * never sends what is denied); writes are checked here before the repo sees the message. Trusted
+ * relays (`--trust-relay`) pass: they did their own gatekeeping.
+ */
+import { EventEmitter } from 'node:events'
+import * as A from '@automerge/automerge'
+import type { DocHandle, DocumentId, PeerId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
+import { checkNeighbourhoodWrite, membershipOf, registryOf, type Membership, type WriteRefusal } from '../../shared/membership.ts'
+import { checkInvitation, readInvitation } from '../../shared/invitation.ts'
+import type { MemberId } from '../../shared/ids.ts'
+import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import type { Logger } from '../log.ts'
+
+export interface Session {
+  /** The member (or relay) that signed in. */
+  id: MemberId
+  peer: string
+  /** A relay listed with `--trust-relay`: passes the gate. */
+  trusted: boolean
+  /** Neighbourhoods the member said they belong to (loaded at join). */
+  neighbourhoods: string[]
+  /** Invitation tokens the device holds. */
+  invitations: string[]
+}
+
+export type GateRefusal = WriteRefusal | 'unknown-kind' | 'too-many-documents' | 'incomplete' | 'not-owner' | 'not-a-member' | 'invitation-expired' | 'invitation-invalid'
+
+export type WriteVerdict =
+  | { ok: true }
+  /** `close`: the socket goes (a client of ours never sends this); otherwise the message is dropped. */
+  | { ok: false; reason: GateRefusal; detail: string; close: boolean }
+
+type Kind =
+  | { type: 'neighbourhood' }
+  | { type: 'feed'; owner: MemberId; neighbourhood: string }
+  | { type: 'conversation'; members: MemberId[] }
+  | { type: 'other' }
+  | { type: 'none' }
+
+/** New documents one sign-in may create (a feed, conversations): a flood of junk documents is cut. */
+export const MAX_NEW_DOCUMENTS_PER_SESSION = 100
+const LOAD_TIMEOUT_MS = 5_000
+const USES_KEY = ['placette-relay', 'invitation-uses']
+const docIdOf = (url: string) => url.replace(/^automerge:/, '')
+
+export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
+  readonly #log: Logger
+  readonly #storage: StorageAdapterInterface
+  #repo: Repo | undefined
+  readonly #sessions = new Map<string, Session>()
+  /** Documents each peer is creating right now (it sent a sync message for a document we lack). */
+  readonly #creating = new Map<string, Set<string>>()
+  readonly #kinds = new Map<string, Kind>()
+  /** The gate's own copy of each neighbourhood and conversation, the base every write is checked on. */
+  readonly #shadows = new Map<string, A.Doc<unknown>>()
+  readonly #memberships = new Map<string, Membership>()
+  readonly #watched = new Set<string>()
+  #uses: Record<string, number> = {}
+  #usesLoaded: Promise<void> | undefined
+
+  constructor(options: { log: Logger; storage: StorageAdapterInterface }) {
+    super()
+    this.#log = options.log
+    this.#storage = options.storage
+  }
+
+  attach(repo: Repo): void {
+    this.#repo = repo
+  }
+
+  bind(session: Session): void {
+    this.#sessions.set(session.peer, session)
+  }
+
+  unbind(peer: string): void {
+    this.#sessions.delete(peer)
+    this.#creating.delete(peer)
+  }
+
+  sessionOf(peer: string): Session | undefined {
+    return this.#sessions.get(peer)
+  }
+
+  /**
+   * At join: loads the member's neighbourhoods and checks their invitations, so a revoked member or an
+   * expired invitation is told so at once rather than finding nothing.
+   */
+  async admitSession(session: Session): Promise<{ ok: true } | { ok: false; reason: GateRefusal; detail: string }> {
+    if (session.trusted) return { ok: true }
+    for (const n of session.neighbourhoods) {
+      const status = (await this.#membershipOf(n))?.statusOf(session.id)
+      if (status === 'revoked' || status === 'left') return { ok: false, reason: 'cut-off', detail: `${status} from ${n}` }
+    }
+    for (const token of session.invitations) {
+      const check = await this.#checkInvitation(session, token)
+      if (!check.ok) return check
+    }
+    return { ok: true }
+  }
+
+  /** The repo's `shareConfig.access`: may this peer have this document? */
+  async mayRead(peer: PeerId | string, url: DocumentId | string): Promise<boolean> {
+    const session = this.#sessions.get(peer)
+    if (!session) return false
+    if (session.trusted) return true
+    const docId = docIdOf(url)
+    const kind = await this.#kindOf(docId)
+    switch (kind.type) {
+      case 'none':
+        return this.#creating.get(peer)?.has(docId) ?? false
+      case 'other':
+        return false
+      case 'neighbourhood': {
+        const status = (await this.#membershipOf(docId))?.statusOf(session.id)
+        if (status === 'referent' || status === 'member' || status === 'pending') return true
+        if (status === 'revoked' || status === 'left') return false
+        for (const token of session.invitations) if ((await this.#checkInvitation(session, token, docId)).ok) return true
+        return false
+      }
+      case 'feed': {
+        if (kind.owner === session.id) return true
+        const doc = this.#shadows.get(docIdOf(kind.neighbourhood)) as NeighbourhoodDoc | undefined
+        const membership = await this.#membershipOf(docIdOf(kind.neighbourhood))
+        if (!doc || !membership) return false
+        const named = docIdOf(doc.members?.[kind.owner]?.feed ?? '') === docId
+        const reader = membership.statusOf(session.id)
+        return named && !membership.out.has(kind.owner) && (reader === 'referent' || reader === 'member' || reader === 'pending')
+      }
+      case 'conversation':
+        return kind.members.includes(session.id)
+    }
+  }
+
+  /** Checks a message before the repo sees it: a sync message carrying changes is a write. */
+  async checkWrite(peer: string, message: { type: string; documentId?: string; data?: Uint8Array }): Promise<WriteVerdict> {
+    const session = this.#sessions.get(peer)
+    if (!session || session.trusted || message.type !== 'sync' || !message.documentId || !message.data) return { ok: true }
+    const docId = docIdOf(message.documentId)
+    const kind = await this.#kindOf(docId)
+    if (kind.type === 'none') {
+      const creating = this.#creating.get(peer) ?? new Set<string>()
+      if (!creating.has(docId) && creating.size >= MAX_NEW_DOCUMENTS_PER_SESSION) {
+        return { ok: false, reason: 'too-many-documents', detail: `more than ${MAX_NEW_DOCUMENTS_PER_SESSION} new documents`, close: true }
+      }
+      creating.add(docId)
+      this.#creating.set(peer, creating)
+    }
+    let changes: Uint8Array[]
+    try {
+      changes = A.decodeSyncMessage(message.data).changes
+    } catch {
+      return { ok: false, reason: 'incomplete', detail: 'not a sync message', close: true }
+    }
+    if (changes.length === 0) return { ok: true }
+
+    switch (kind.type) {
+      case 'feed':
+        if (kind.owner !== session.id) {
+          // May be a neighbour passing on what they got by file or device to device: dropped, not punished.
+          return { ok: false, reason: 'not-owner', detail: `feed of ${kind.owner}`, close: false }
+        }
+        return (await this.#isOut(session.id, kind.neighbourhood)) ? { ok: false, reason: 'cut-off', detail: 'revoked', close: true } : { ok: true }
+      case 'other':
+        return { ok: false, reason: 'unknown-kind', detail: 'not a Placette document', close: true }
+      case 'conversation':
+        return kind.members.includes(session.id) ? this.#applyToShadow(docId, message.data, changes) : { ok: false, reason: 'not-yours', detail: 'conversation of others', close: true }
+      case 'neighbourhood':
+      case 'none':
+        return this.#checkShadowWrite(session, docId, kind, message.data, changes)
+    }
+  }
+
+  /** Applies a write to the gate's copy first, then judges what it changed. */
+  async #checkShadowWrite(session: Session, docId: string, kind: Kind, data: Uint8Array, changes: Uint8Array[]): Promise<WriteVerdict> {
+    const base = this.#shadows.get(docId) ?? A.init()
+    const after = applied(base, data, changes)
+    if (!after) return { ok: false, reason: 'incomplete', detail: 'changes whose history the relay lacks', close: false }
+    const content = after as Record<string, unknown>
+    if (kind.type === 'none') {
+      // A new document: what it is decides who may have made it.
+      if (content.type === 'placette/feed') {
+        if (content.owner !== session.id) return { ok: false, reason: 'not-owner', detail: 'a feed must be created by its owner', close: true }
+        return this.#remember(docId, after)
+      }
+      if (content.type === 'placette/conversation') {
+        const members = Array.isArray(content.members) ? (content.members as MemberId[]) : []
+        if (members.length !== 2 || !members.includes(session.id)) return { ok: false, reason: 'not-yours', detail: 'a conversation is made by one of its two members', close: true }
+        return this.#remember(docId, after)
+      }
+      if (content.type !== 'placette/neighbourhood') return { ok: false, reason: 'unknown-kind', detail: 'not a Placette document', close: true }
+    }
+    const before = A.getHeads(base).length ? (base as NeighbourhoodDoc) : undefined
+    const paths = A.diff(after, A.getHeads(base), A.getHeads(after)).map((p) => p.path)
+    await this.#loadUses()
+    const verdict = checkNeighbourhoodWrite({
+      sender: session.id,
+      before,
+      after: after as NeighbourhoodDoc,
+      paths,
+      documentId: docId,
+      now: Date.now(),
+      usesLeft: (nonce, uses) => (this.#uses[nonce] ?? 0) < uses,
+    })
+    if (!verdict.ok) return { ...verdict, close: true }
+    if (verdict.joined) await this.#countUse(verdict.joined.invitation)
+    this.#setShadow(docId, after)
+    if (!before) this.#kinds.set(docId, { type: 'neighbourhood' })
+    return { ok: true }
+  }
+
+  #applyToShadow(docId: string, data: Uint8Array, changes: Uint8Array[]): WriteVerdict {
+    const after = applied(this.#shadows.get(docId) ?? A.init(), data, changes)
+    if (!after) return { ok: false, reason: 'incomplete', detail: 'changes whose history the relay lacks', close: false }
+    this.#setShadow(docId, after)
+    return { ok: true }
+  }
+
+  #remember(docId: string, doc: A.Doc<unknown>): WriteVerdict {
+    const kind = kindOfContent(doc)
+    this.#kinds.set(docId, kind)
+    if (kind.type === 'conversation') this.#setShadow(docId, doc)
+    return { ok: true }
+  }
+
+  async #isOut(member: MemberId, neighbourhood: string): Promise<boolean> {
+    return (await this.#membershipOf(docIdOf(neighbourhood)))?.out.has(member) ?? false
+  }
+
+  async #checkInvitation(session: Session, token: string, only?: string): Promise<{ ok: true } | { ok: false; reason: GateRefusal; detail: string }> {
+    let n: string
+    try {
+      n = readInvitation(token).invitation.n
+    } catch {
+      return { ok: false, reason: 'invitation-invalid', detail: 'damaged invitation' }
+    }
+    if (only && n !== only) return { ok: false, reason: 'invitation-invalid', detail: 'another neighbourhood' }
+    const doc = (await this.#membershipOf(n)) && (this.#shadows.get(n) as NeighbourhoodDoc | undefined)
+    if (!doc) return { ok: false, reason: 'invitation-invalid', detail: 'unknown neighbourhood' }
+    // Already a member: the invitation has done its work.
+    if (doc.members?.[session.id]) return { ok: true }
+    const check = checkInvitation(token, n, registryOf(doc), Date.now())
+    if (!check.ok) return { ok: false, reason: check.reason === 'expired' ? 'invitation-expired' : 'invitation-invalid', detail: check.reason }
+    await this.#loadUses()
+    if ((this.#uses[check.invitation.nonce] ?? 0) >= check.invitation.uses) return { ok: false, reason: 'invitation-used-up', detail: 'used as many times as allowed' }
+    return { ok: true }
+  }
+
+  async #membershipOf(docId: string): Promise<Membership | undefined> {
+    const cached = this.#memberships.get(docId)
+    if (cached) return cached
+    const kind = await this.#kindOf(docId)
+    if (kind.type !== 'neighbourhood') return undefined
+    const doc = this.#shadows.get(docId) as NeighbourhoodDoc | undefined
+    if (!doc) return undefined
+    const membership = membershipOf(doc)
+    this.#memberships.set(docId, membership)
+    return membership
+  }
+
+  async #kindOf(docId: string): Promise<Kind> {
+    const known = this.#kinds.get(docId)
+    if (known && known.type !== 'none') return known
+    const handle = await this.#load(docId)
+    if (!handle) return { type: 'none' }
+    const doc = handle.doc()
+    if (!doc || A.getHeads(doc).length === 0) return { type: 'none' }
+    const kind = kindOfContent(doc)
+    this.#kinds.set(docId, kind)
+    if (kind.type === 'neighbourhood' || kind.type === 'conversation') {
+      if (!this.#shadows.has(docId)) this.#setShadow(docId, A.clone(doc))
+      this.#watch(docId, handle)
+    }
+    return kind
+  }
+
+  async #load(docId: string): Promise<DocHandle<unknown> | undefined> {
+    const repo = this.#repo
+    if (!repo) return undefined
+    const existing = repo.handles[docId as DocumentId]
+    if (existing?.isReady()) return existing
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), LOAD_TIMEOUT_MS)))
+      const handle = await Promise.race([repo.find<unknown>(docId as DocumentId, { allowableStates: ['ready', 'unavailable'] }), timeout])
+      clearTimeout(timer)
+      return handle?.isReady() ? handle : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Keeps the gate's copy in step with what reaches the repo by other paths (upstream relays). */
+  #watch(docId: string, handle: DocHandle<unknown>): void {
+    if (this.#watched.has(docId)) return
+    this.#watched.add(docId)
+    handle.on('change', ({ doc }) => {
+      const shadow = this.#shadows.get(docId)
+      const heads = A.getHeads(doc)
+      if (shadow && A.hasHeads(shadow, heads)) return
+      this.#setShadow(docId, shadow ? A.merge(shadow, A.clone(doc)) : A.clone(doc))
+    })
+  }
+
+  #setShadow(docId: string, doc: A.Doc<unknown>): void {
+    this.#shadows.set(docId, doc)
+    if (this.#kinds.get(docId)?.type !== 'neighbourhood' && (doc as { type?: unknown }).type !== 'placette/neighbourhood') return
+    this.#memberships.delete(docId)
+    const membership = membershipOf(doc as NeighbourhoodDoc)
+    this.#memberships.set(docId, membership)
+    // Revoked or gone: cut off at once, on every device.
+    for (const session of this.#sessions.values()) {
+      if (membership.out.has(session.id)) this.emit('cut-off', session.id, membership.statusOf(session.id) ?? 'out')
+    }
+  }
+
+  async #loadUses(): Promise<void> {
+    this.#usesLoaded ??= (async () => {
+      try {
+        const bytes = await this.#storage.load(USES_KEY)
+        if (bytes) this.#uses = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, number>
+      } catch (err) {
+        this.#log.error('invitation uses unreadable; counting from zero', { err })
+      }
+    })()
+    await this.#usesLoaded
+  }
+
+  async #countUse(token: string): Promise<void> {
+    const nonce = readInvitation(token).invitation.nonce
+    this.#uses[nonce] = (this.#uses[nonce] ?? 0) + 1
+    await this.#storage.save(USES_KEY, new TextEncoder().encode(JSON.stringify(this.#uses)))
+  }
+}
+
+function kindOfContent(doc: unknown): Kind {
+  const d = doc as Record<string, unknown>
+  if (d.type === 'placette/neighbourhood') return { type: 'neighbourhood' }
+  if (d.type === 'placette/feed' && typeof d.owner === 'string' && typeof d.neighbourhood === 'string') {
+    return { type: 'feed', owner: d.owner as MemberId, neighbourhood: docIdOf(d.neighbourhood) }
+  }
+  if (d.type === 'placette/conversation' && Array.isArray(d.members)) return { type: 'conversation', members: [...(d.members as MemberId[])] }
+  return { type: 'other' }
+}
+
+/** The document after the message's changes, or undefined if some depend on changes we lack. */
+function applied(base: A.Doc<unknown>, data: Uint8Array, changes: Uint8Array[]): A.Doc<unknown> | undefined {
+  const [after] = A.receiveSyncMessage(A.clone(base), A.initSyncState(), data)
+  for (const change of changes) {
+    if (!A.hasHeads(after, [A.decodeChange(change).hash])) return undefined
+  }
+  return after
+}
