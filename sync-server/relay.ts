@@ -113,7 +113,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       access: async (peer, doc) => isUpstreamPeer(peer) || !gate || (doc !== undefined && (await gate.mayRead(peer, doc))),
     },
   })
-  gate?.attach(repo)
+  const stopGate = gate?.attach(repo)
+  gate?.on('access-changed', (docs) => void offerAgain(repo, gate, sharing, docs))
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
   const hosting = upstreams.length
@@ -198,6 +199,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       hosting?.stop()
       stopPassingOn()
       stopSharing()
+      stopGate?.()
       for (const upstream of upstreams) upstream.disconnect()
       await flushReadyDocuments(repo, log)
       // shutdown() flushes every handle again and throws on one that never loaded; all are saved above.
@@ -216,6 +218,21 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     },
     stats,
     close,
+  }
+}
+
+/**
+ * Starts syncing `docs` with every client that asked for them and may now read them (automerge-repo
+ * answered "unavailable" before, and only re-evaluates on its own for every document and peer at once).
+ */
+async function offerAgain(repo: Repo, gate: Gate, sharing: RelaySharing, docs: string[]): Promise<void> {
+  for (const docId of docs) {
+    const synchronizer = repo.synchronizer.docSynchronizers[docId as DocumentId]
+    if (!synchronizer) continue
+    for (const peer of gate.peers() as PeerId[]) {
+      if (synchronizer.hasPeer(peer) || !sharing.asked(peer, docId as DocumentId)) continue
+      if (await gate.mayRead(peer, docId)) void synchronizer.beginSync([peer])
+    }
   }
 }
 

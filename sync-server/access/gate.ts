@@ -23,6 +23,7 @@ import { checkInvitation, readInvitation } from '../../shared/invitation.ts'
 import type { MemberId } from '../../shared/ids.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import type { Logger } from '../log.ts'
+import { onEachDocument } from '../../shared/repo-workarounds.ts'
 
 export interface Session {
   /** The member (or relay) that signed in. */
@@ -52,11 +53,10 @@ type Kind =
 
 /** New documents one sign-in may create (a feed, conversations): a flood of junk documents is cut. */
 export const MAX_NEW_DOCUMENTS_PER_SESSION = 100
-const LOAD_TIMEOUT_MS = 5_000
 const USES_KEY = ['placette-relay', 'invitation-uses']
 const docIdOf = (url: string) => url.replace(/^automerge:/, '')
 
-export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
+export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-changed': [string[]] }> {
   readonly #log: Logger
   readonly #storage: StorageAdapterInterface
   #repo: Repo | undefined
@@ -67,7 +67,6 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
   /** The gate's own copy of each neighbourhood and conversation, the base every write is checked on. */
   readonly #shadows = new Map<string, A.Doc<unknown>>()
   readonly #memberships = new Map<string, Membership>()
-  readonly #watched = new Set<string>()
   #uses: Record<string, number> = {}
   #usesLoaded: Promise<void> | undefined
 
@@ -77,8 +76,10 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
     this.#storage = options.storage
   }
 
-  attach(repo: Repo): void {
+  /** Returns a function that stops following the repo. */
+  attach(repo: Repo): () => void {
     this.#repo = repo
+    return onEachDocument(repo, (handle) => this.#follow(handle))
   }
 
   bind(session: Session): void {
@@ -92,6 +93,11 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
 
   sessionOf(peer: string): Session | undefined {
     return this.#sessions.get(peer)
+  }
+
+  /** Peers signed in now. */
+  peers(): string[] {
+    return [...this.#sessions.keys()]
   }
 
   /**
@@ -176,17 +182,17 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
       case 'other':
         return { ok: false, reason: 'unknown-kind', detail: 'not a Placette document', close: true }
       case 'conversation':
-        return kind.members.includes(session.id) ? this.#applyToShadow(docId, message.data, changes) : { ok: false, reason: 'not-yours', detail: 'conversation of others', close: true }
+        return kind.members.includes(session.id) ? this.#applyToShadow(docId, message.data) : { ok: false, reason: 'not-yours', detail: 'conversation of others', close: true }
       case 'neighbourhood':
       case 'none':
-        return this.#checkShadowWrite(session, docId, kind, message.data, changes)
+        return this.#checkShadowWrite(session, docId, kind, message.data)
     }
   }
 
   /** Applies a write to the gate's copy first, then judges what it changed. */
-  async #checkShadowWrite(session: Session, docId: string, kind: Kind, data: Uint8Array, changes: Uint8Array[]): Promise<WriteVerdict> {
+  async #checkShadowWrite(session: Session, docId: string, kind: Kind, data: Uint8Array): Promise<WriteVerdict> {
     const base = this.#shadows.get(docId) ?? A.init()
-    const after = applied(base, data, changes)
+    const after = applied(base, data)
     if (!after) return { ok: false, reason: 'incomplete', detail: 'changes whose history the relay lacks', close: false }
     const content = after as Record<string, unknown>
     if (kind.type === 'none') {
@@ -221,8 +227,8 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
     return { ok: true }
   }
 
-  #applyToShadow(docId: string, data: Uint8Array, changes: Uint8Array[]): WriteVerdict {
-    const after = applied(this.#shadows.get(docId) ?? A.init(), data, changes)
+  #applyToShadow(docId: string, data: Uint8Array): WriteVerdict {
+    const after = applied(this.#shadows.get(docId) ?? A.init(), data)
     if (!after) return { ok: false, reason: 'incomplete', detail: 'changes whose history the relay lacks', close: false }
     this.#setShadow(docId, after)
     return { ok: true }
@@ -273,53 +279,67 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string] }> {
   async #kindOf(docId: string): Promise<Kind> {
     const known = this.#kinds.get(docId)
     if (known && known.type !== 'none') return known
-    const handle = await this.#load(docId)
-    if (!handle) return { type: 'none' }
-    const doc = handle.doc()
+    const doc = await this.#load(docId)
     if (!doc || A.getHeads(doc).length === 0) return { type: 'none' }
     const kind = kindOfContent(doc)
     this.#kinds.set(docId, kind)
-    if (kind.type === 'neighbourhood' || kind.type === 'conversation') {
-      if (!this.#shadows.has(docId)) this.#setShadow(docId, A.clone(doc))
-      this.#watch(docId, handle)
-    }
+    if ((kind.type === 'neighbourhood' || kind.type === 'conversation') && !this.#shadows.has(docId)) this.#setShadow(docId, A.clone(doc))
     return kind
   }
 
-  async #load(docId: string): Promise<DocHandle<unknown> | undefined> {
-    const repo = this.#repo
-    if (!repo) return undefined
-    const existing = repo.handles[docId as DocumentId]
-    if (existing?.isReady()) return existing
+  /**
+   * The document as the relay holds it: from the repo's memory, or read straight from storage. Never
+   * through `repo.find`, which would ask the repo's peers — and so call back into the gate.
+   */
+  async #load(docId: string): Promise<A.Doc<unknown> | undefined> {
+    const handle = this.#repo?.handles[docId as DocumentId]
+    if (handle?.isReady()) return handle.doc()
+    let chunks: { key: string[]; data?: Uint8Array }[]
     try {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), LOAD_TIMEOUT_MS)))
-      const handle = await Promise.race([repo.find<unknown>(docId as DocumentId, { allowableStates: ['ready', 'unavailable'] }), timeout])
-      clearTimeout(timer)
-      return handle?.isReady() ? handle : undefined
-    } catch {
+      chunks = await this.#storage.loadRange([docId])
+    } catch (err) {
+      this.#log.error('could not read a document for the gate', { doc: docId, err })
+      return undefined
+    }
+    const parts = chunks.filter((c) => (c.key[1] === 'snapshot' || c.key[1] === 'incremental') && c.data).map((c) => c.data!)
+    if (parts.length === 0) return undefined
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+    let at = 0
+    for (const part of parts) {
+      bytes.set(part, at)
+      at += part.byteLength
+    }
+    try {
+      return A.load(bytes)
+    } catch (err) {
+      this.#log.warn('a stored document does not load; the gate treats it as absent', { doc: docId, err })
       return undefined
     }
   }
 
-  /** Keeps the gate's copy in step with what reaches the repo by other paths (upstream relays). */
-  #watch(docId: string, handle: DocHandle<unknown>): void {
-    if (this.#watched.has(docId)) return
-    this.#watched.add(docId)
+  /** Keeps the gate's copies in step with what reaches the repo by any path (upstream relays too). */
+  #follow(handle: DocHandle<unknown>): void {
+    const docId = handle.documentId as string
     handle.on('change', ({ doc }) => {
       const shadow = this.#shadows.get(docId)
-      const heads = A.getHeads(doc)
-      if (shadow && A.hasHeads(shadow, heads)) return
-      this.#setShadow(docId, shadow ? A.merge(shadow, A.clone(doc)) : A.clone(doc))
+      if (!shadow) return
+      if (A.hasHeads(shadow, A.getHeads(doc))) return
+      this.#setShadow(docId, A.merge(shadow, A.clone(doc)))
     })
   }
 
   #setShadow(docId: string, doc: A.Doc<unknown>): void {
     this.#shadows.set(docId, doc)
     if (this.#kinds.get(docId)?.type !== 'neighbourhood' && (doc as { type?: unknown }).type !== 'placette/neighbourhood') return
-    this.#memberships.delete(docId)
+    const previous = this.#memberships.get(docId)
     const membership = membershipOf(doc as NeighbourhoodDoc)
     this.#memberships.set(docId, membership)
+    // Who may read the neighbourhood and its feeds may have changed: let the relay offer them again
+    // to those who asked before they were let in (a newcomer's first request races their joining).
+    if (previous) {
+      const feeds = Object.values((doc as NeighbourhoodDoc).members ?? {}).map((m) => docIdOf(String(m.feed ?? '')))
+      this.emit('access-changed', [docId, ...feeds])
+    }
     // Revoked or gone: cut off at once, on every device.
     for (const session of this.#sessions.values()) {
       if (membership.out.has(session.id)) this.emit('cut-off', session.id, membership.statusOf(session.id) ?? 'out')
@@ -355,11 +375,11 @@ function kindOfContent(doc: unknown): Kind {
   return { type: 'other' }
 }
 
-/** The document after the message's changes, or undefined if some depend on changes we lack. */
-function applied(base: A.Doc<unknown>, data: Uint8Array, changes: Uint8Array[]): A.Doc<unknown> | undefined {
+/**
+ * The document after the message's changes, or undefined if some of them wait for changes we lack
+ * (Automerge keeps those aside; judging without them would let them slip in unjudged later).
+ */
+function applied(base: A.Doc<unknown>, data: Uint8Array): A.Doc<unknown> | undefined {
   const [after] = A.receiveSyncMessage(A.clone(base), A.initSyncState(), data)
-  for (const change of changes) {
-    if (!A.hasHeads(after, [A.decodeChange(change).hash])) return undefined
-  }
-  return after
+  return A.getMissingDeps(after, []).length === 0 ? after : undefined
 }
