@@ -83,6 +83,17 @@ export function relayIdFor(publicKey: Uint8Array): MemberId {
   return `r${memberIdFor(publicKey).slice(1)}` as MemberId
 }
 
+/** A fresh challenge from the relay of `wsUrl`; throws when the relay cannot be reached. */
+export async function fetchChallenge(wsUrl: string, fetchFn: typeof fetch = fetch): Promise<string> {
+  const url = new URL(wsUrl)
+  const challengeUrl = new URL(AUTH_CHALLENGE_PATH, `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`)
+  const response = await fetchFn(challengeUrl, { cache: 'no-store' })
+  if (!response.ok) throw new Error(`relay challenge: HTTP ${response.status}`)
+  const { challenge } = (await response.json()) as { challenge?: unknown }
+  if (typeof challenge !== 'string' || challenge.length > 200) throw new Error('relay challenge: malformed')
+  return challenge
+}
+
 /**
  * The sync URL to open, signed in: fetches a fresh challenge from the relay (over HTTP on the same
  * host), signs it with the peer ID and returns `wsUrl?auth=…`. Used by devices, by relays peering
@@ -95,11 +106,7 @@ export async function signedSyncUrl(
   options: { idFor?: (publicKey: Uint8Array) => MemberId; fetch?: typeof fetch } = {},
 ): Promise<string> {
   const url = new URL(wsUrl)
-  const challengeUrl = new URL(AUTH_CHALLENGE_PATH, `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`)
-  const response = await (options.fetch ?? fetch)(challengeUrl, { cache: 'no-store' })
-  if (!response.ok) throw new Error(`relay challenge: HTTP ${response.status}`)
-  const { challenge } = (await response.json()) as { challenge?: unknown }
-  if (typeof challenge !== 'string' || challenge.length > 200) throw new Error('relay challenge: malformed')
+  const challenge = await fetchChallenge(wsUrl, options.fetch)
   const token = createRelayAuth({ peer: input.peer, challenge, ...(input.n?.length ? { n: input.n } : {}), ...(input.inv?.length ? { inv: input.inv } : {}) }, keys, options.idFor)
   url.searchParams.set(AUTH_QUERY, token)
   return url.toString()

@@ -3,7 +3,7 @@
  * profile, naming their neighbourhood; or, before joining, as the newcomer of an invitation it holds.
  * With neither, it has nobody to sign in as and does not connect.
  */
-import { signedSyncUrl } from '../../shared/relay-auth.ts'
+import { fetchChallenge, signedSyncUrl } from '../../shared/relay-auth.ts'
 import { docIdOf } from '../../shared/ids.ts'
 import type { PendingInvitation, PlacetteDb } from '../db/db.ts'
 
@@ -15,6 +15,8 @@ export function deviceSignIn(db: PlacetteDb) {
     // An invitation being taken up signs in as the newcomer, who reads the neighbourhood and adds themselves.
     if (invitation) return signedSyncUrl(url, { peer, n: [invitation.neighbourhood], inv: [invitation.token] }, invitation.keys)
     if (profile?.keys) return signedSyncUrl(url, { peer, n: [docIdOf(profile.neighbourhood)] }, profile.keys)
+    // Nobody to sign in as; still find out whether the relay answers, to say "offline" honestly.
+    await fetchChallenge(url)
     return undefined
   }
 }

@@ -47,6 +47,10 @@ export async function createNeighbourhood(page: Page, opts: { postcode: string; 
   await page.getByLabel('Votre prénom ou votre nom').fill(opts.me)
   await page.getByRole('button', { name: 'Créer le quartier' }).click()
   await page.getByRole('heading', { name: 'Inviter un voisin' }).waitFor()
+  // The creator is the first référent: make an invitation for the journeys' neighbours.
+  await page.getByRole('radio', { name: '10 personnes' }).check()
+  await page.getByRole('button', { name: 'Créer l’invitation' }).click()
+  await page.getByLabel('Lien d’invitation').waitFor()
 }
 
 /** Posts through the form; returns when the board shows it. */

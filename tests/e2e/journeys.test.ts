@@ -26,7 +26,8 @@ describe('journeys in Chromium', () => {
     await createNeighbourhood(page, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Le Bourg', me: 'Jeanne' })
     await expect(page.getByRole('img', { name: 'Code QR d’invitation' }).locator('svg').count()).resolves.toBe(1)
     const link = await page.getByLabel('Lien d’invitation').inputValue()
-    expect(link).toMatch(new RegExp(`^${world.relay.url}/join/\\w+$`))
+    // A signed invitation, in the fragment (never sent to a server).
+    expect(link).toMatch(new RegExp(`^${world.relay.url}/join/\\w+#i=[\\w-]+\\.[\\w-]+$`))
     await expect.poll(() => page.getByTestId('pending').textContent()).toMatch(/modifications? pas encore envoyées?/)
     await device.close()
   })
