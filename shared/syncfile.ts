@@ -5,6 +5,7 @@
  * where `data` is each document saved by Automerge. Opening one merges it like any other sync.
  * This module checks the container; the client checks that every document loads and belongs.
  */
+import { readInvitation } from './invitation.ts'
 import { Reason, PlacetteError } from './errors.ts'
 import { DOC_URL_PATTERN, type DocUrl } from './ids.ts'
 
@@ -31,6 +32,11 @@ export interface SyncFileContents {
   neighbourhood: DocUrl
   createdAt: number
   docs: SyncFileDoc[]
+  /**
+   * An invitation, when a référent made the file: a device that joins from it can then sync through
+   * the relay too (which lets in only invited members).
+   */
+  invitation?: string
 }
 
 const fail = (reason: Reason, message: string): never => {
@@ -58,7 +64,17 @@ export function checkSyncFile(value: unknown): SyncFileContents {
     return { url: doc.url as DocUrl, data: doc.data }
   })
   if (!seen.has(v.neighbourhood)) return fail(Reason.corruptFile, 'the neighbourhood document is missing')
-  return { format: SYNC_FILE_FORMAT, version: v.version, neighbourhood: v.neighbourhood as DocUrl, createdAt: v.createdAt, docs }
+  let invitation: string | undefined
+  if (v.invitation !== undefined) {
+    if (typeof v.invitation !== 'string' || v.invitation.length > 1500) return fail(Reason.corruptFile, 'bad invitation')
+    try {
+      if (readInvitation(v.invitation).invitation.n !== v.neighbourhood.slice('automerge:'.length)) return fail(Reason.corruptFile, 'invitation for another neighbourhood')
+    } catch {
+      return fail(Reason.corruptFile, 'bad invitation')
+    }
+    invitation = v.invitation
+  }
+  return { format: SYNC_FILE_FORMAT, version: v.version, neighbourhood: v.neighbourhood as DocUrl, createdAt: v.createdAt, docs, ...(invitation ? { invitation } : {}) }
 }
 
 /** The file name a person sees: "placette-le-bourg-2026-11-21.placette". */

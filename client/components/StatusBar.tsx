@@ -15,11 +15,12 @@ const LABELS = {
 } as const
 
 /** Why the relay refused, in words (the relay's close reasons, sync-server/access). */
-const REFUSALS: Record<string, 'status.refused.cutOff' | 'status.refused.invitationExpired' | 'status.refused.invitationUsedUp' | 'status.refused.invitationInvalid'> = {
+const REFUSALS: Record<string, 'status.refused.cutOff' | 'status.refused.invitationExpired' | 'status.refused.invitationUsedUp' | 'status.refused.invitationInvalid' | 'status.refused.notInvited'> = {
   'cut-off': 'status.refused.cutOff',
   'invitation-expired': 'status.refused.invitationExpired',
   'invitation-used-up': 'status.refused.invitationUsedUp',
   'invitation-invalid': 'status.refused.invitationInvalid',
+  'not-invited': 'status.refused.notInvited',
 }
 
 export type ConnectionState = keyof typeof LABELS

@@ -27,6 +27,11 @@ export interface Profile {
   neighbourhood: DocUrl
   feed: DocUrl
   createdAt: number
+  /**
+   * The invitation this member joined with: shown to the relay at every sign-in, so that a member
+   * who joined offline (from a file) is let in to send their joining.
+   */
+  invitation?: string
 }
 
 /** What the relay is known to hold of one document, remembered across reloads. */

@@ -32,6 +32,7 @@ export const en: Record<MessageKey, string> = {
   'status.refused.invitationExpired': 'This invitation has expired: ask a référent of the neighbourhood for a new one',
   'status.refused.invitationUsedUp': 'This invitation has been used as many times as allowed: ask for a new one',
   'status.refused.invitationInvalid': 'This invitation is not valid: ask a référent for a new one',
+  'status.refused.notInvited': 'The relay does not know you yet: open an invitation from a référent to sync through it (files and direct links work without)',
   'status.pending.none': 'Everything is synced',
   'status.pending.one': '1 change not sent yet',
   'status.pending.many': '{count} changes not sent yet',

@@ -30,6 +30,7 @@ export const fr = {
   'status.refused.invitationExpired': 'Cette invitation a expiré : demandez-en une nouvelle à un référent du quartier',
   'status.refused.invitationUsedUp': 'Cette invitation a déjà servi autant de fois que prévu : demandez-en une nouvelle',
   'status.refused.invitationInvalid': 'Cette invitation n’est pas valable : demandez-en une nouvelle à un référent',
+  'status.refused.notInvited': 'Le relais ne vous connaît pas encore : ouvrez une invitation d’un référent pour échanger par lui (les fichiers et les liens directs marchent sans)',
   'status.pending.none': 'Tout est synchronisé',
   'status.pending.one': '1 modification pas encore envoyée',
   'status.pending.many': '{count} modifications pas encore envoyées',

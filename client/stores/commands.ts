@@ -85,11 +85,26 @@ export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: Cr
   return profile
 }
 
-/** Finds a neighbourhood by URL (from this device or the relay); undefined if nobody has it now. */
-export async function findNeighbourhood(rt: Runtime, url: DocUrl): Promise<NeighbourhoodDoc | undefined> {
+/**
+ * Finds a neighbourhood by URL (from this device or the relay), waiting a little for the relay, which
+ * may let a newcomer in a moment after they sign in; undefined if nobody has it now.
+ */
+export async function findNeighbourhood(rt: Runtime, url: DocUrl, waitMs = 10_000): Promise<NeighbourhoodDoc | undefined> {
   let handle: DocHandle<NeighbourhoodDoc>
   try {
-    handle = await rt.repo.find<NeighbourhoodDoc>(asUrl(url))
+    handle = await rt.repo.find<NeighbourhoodDoc>(asUrl(url), { allowableStates: ['ready', 'unavailable'] })
+    if (!handle.isReady()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          handle.off('change', done)
+          resolve()
+        }
+        const timer = setTimeout(done, waitMs)
+        handle.on('change', done)
+      })
+    }
+    if (!handle.isReady()) return undefined
   } catch {
     return undefined
   }
@@ -103,13 +118,35 @@ export async function findNeighbourhood(rt: Runtime, url: DocUrl): Promise<Neigh
  */
 export async function openInvitation(rt: Runtime, db: PlacetteDb, token: string): Promise<{ neighbourhood: DocUrl; expires: number }> {
   const { invitation } = readInvitation(token)
+  const url = `automerge:${invitation.n}` as DocUrl
+  const existing = await db.profiles.where('neighbourhood').equals(url).first()
+  if (existing) {
+    await inviteOwnEntry(rt, db, existing, token)
+    return { neighbourhood: url, expires: invitation.exp }
+  }
   const held = (await db.settings.get('invitation'))?.value as PendingInvitation | undefined
   if (held?.token !== token) {
     const pending: PendingInvitation = { token, neighbourhood: invitation.n, keys: generateMemberKeys() }
     await db.settings.put({ key: 'invitation', value: pending })
     rt.relay.signInAgain()
   }
-  return { neighbourhood: `automerge:${invitation.n}` as DocUrl, expires: invitation.exp }
+  return { neighbourhood: url, expires: invitation.exp }
+}
+
+/**
+ * A member who joined without an invitation (from a file made by a non-référent) adds one later: the
+ * relay, which lets in only invited members, then accepts them.
+ */
+async function inviteOwnEntry(rt: Runtime, db: PlacetteDb, profile: Profile, token: string): Promise<void> {
+  const n = await rt.repo.find<NeighbourhoodDoc>(asUrl(profile.neighbourhood))
+  if (n.doc().members[profile.id]?.invitation) return
+  n.change((d) => {
+    const entry = d.members[profile.id]
+    if (entry) entry.invitation = token
+  })
+  await rt.repo.flush([n.documentId])
+  await db.profiles.update(profile.id, { invitation: token })
+  rt.relay.signInAgain()
 }
 
 /** A référent's invitation: a signed token for the join link, its QR code and the printed sheet. */
@@ -167,7 +204,15 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
     }
   })
   await rt.repo.flush([n.documentId])
-  const profile = await startProfile(rt, db, { id: me, keys, displayName: valid, neighbourhood: url, feed: feed.url as DocUrl, createdAt: now })
+  const profile = await startProfile(rt, db, {
+    id: me,
+    keys,
+    displayName: valid,
+    neighbourhood: url,
+    feed: feed.url as DocUrl,
+    createdAt: now,
+    ...(invitation ? { invitation: invitation.token } : {}),
+  })
   if (invitation) {
     await db.settings.delete('invitation')
     rt.relay.signInAgain()
@@ -367,7 +412,10 @@ export async function deleteComment(rt: Runtime, profile: Profile, id: CommentId
 
 /** A file of the current neighbourhood, to carry to a device that cannot reach the relay. */
 export async function exportNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profile: Profile): Promise<{ bytes: Uint8Array; name: string }> {
-  const bytes = await exportSyncFile(rt.repo, profile.neighbourhood)
+  // A référent's file also invites: whoever joins from it can later sync through the relay.
+  const referent = (await db.members.get(`${profile.neighbourhood} ${profile.id}`))?.referent
+  const invitation = referent && profile.keys ? makeInvitation(profile, { validDays: 30, uses: 20 }).token : undefined
+  const bytes = await exportSyncFile(rt.repo, profile.neighbourhood, invitation)
   const n = await db.neighbourhoods.get(profile.neighbourhood)
   return { bytes, name: syncFileName(n?.name ?? '', Date.now()) }
 }
@@ -381,6 +429,7 @@ export async function importNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profi
   if (profile && file.neighbourhood !== profile.neighbourhood) throw new PlacetteError(Reason.foreignFile, 'this file is for another neighbourhood')
   const changed = await applySyncFile(rt.repo, file)
   await db.settings.put({ key: 'lastFileImport', value: Date.now() })
+  if (!profile && file.invitation) await openInvitation(rt, db, file.invitation)
   if (profile) await rt.projector.settled()
   return { neighbourhood: file.neighbourhood, changed }
 }

@@ -14,7 +14,7 @@ export function deviceSignIn(db: PlacetteDb) {
     const invitation = pending?.value && typeof pending.value === 'object' ? (pending.value as PendingInvitation) : undefined
     // An invitation being taken up signs in as the newcomer, who reads the neighbourhood and adds themselves.
     if (invitation) return signedSyncUrl(url, { peer, n: [invitation.neighbourhood], inv: [invitation.token] }, invitation.keys)
-    if (profile?.keys) return signedSyncUrl(url, { peer, n: [docIdOf(profile.neighbourhood)] }, profile.keys)
+    if (profile?.keys) return signedSyncUrl(url, { peer, n: [docIdOf(profile.neighbourhood)], inv: profile.invitation ? [profile.invitation] : [] }, profile.keys)
     // Nobody to sign in as; still find out whether the relay answers, to say "offline" honestly.
     await fetchChallenge(url)
     return undefined

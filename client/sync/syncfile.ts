@@ -37,7 +37,7 @@ async function transform(bytes: Uint8Array, stream: CompressionStream | Decompre
 }
 
 /** Writes every document of the neighbourhood this device has: the other side may lack any of them. */
-export async function exportSyncFile(repo: Repo, neighbourhood: DocUrl): Promise<Uint8Array> {
+export async function exportSyncFile(repo: Repo, neighbourhood: DocUrl, invitation?: string): Promise<Uint8Array> {
   const n = await repo.find<NeighbourhoodDoc>(neighbourhood as string as AutomergeUrl)
   const checked = validateNeighbourhood(n.doc())
   if (!checked.ok) throw new PlacetteError(Reason.invalidDocument, 'this neighbourhood cannot be read')
@@ -47,7 +47,7 @@ export async function exportSyncFile(repo: Repo, neighbourhood: DocUrl): Promise
     const data = await repo.export(url as string as AutomergeUrl)
     if (data) docs.push({ url, data })
   }
-  const contents: SyncFileContents = { format: SYNC_FILE_FORMAT, version: SYNC_FILE_VERSION, neighbourhood, createdAt: Date.now(), docs }
+  const contents: SyncFileContents = { format: SYNC_FILE_FORMAT, version: SYNC_FILE_VERSION, neighbourhood, createdAt: Date.now(), docs, ...(invitation ? { invitation } : {}) }
   return transform(cbor.encode(contents), new CompressionStream('gzip'))
 }
 
@@ -56,6 +56,7 @@ export interface CheckedSyncFile {
   name: string
   createdAt: number
   docs: { url: DocUrl; data: Uint8Array }[]
+  invitation?: string
 }
 
 /**
@@ -93,7 +94,7 @@ export async function readSyncFile(file: Uint8Array): Promise<CheckedSyncFile> {
       throw new PlacetteError(Reason.corruptFile, `document ${url} does not belong to this neighbourhood`)
     }
   }
-  return { neighbourhood: contents.neighbourhood, name: n.value.name, createdAt: contents.createdAt, docs: contents.docs }
+  return { neighbourhood: contents.neighbourhood, name: n.value.name, createdAt: contents.createdAt, docs: contents.docs, ...(contents.invitation ? { invitation: contents.invitation } : {}) }
 }
 
 /**

@@ -254,7 +254,8 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     }
     if (only && n !== only) return { ok: false, reason: 'invitation-invalid', detail: 'another neighbourhood' }
     const doc = (await this.#membershipOf(n)) && (this.#shadows.get(n) as NeighbourhoodDoc | undefined)
-    if (!doc) return { ok: false, reason: 'invitation-invalid', detail: 'unknown neighbourhood' }
+    // Not here yet (it may be on its way from its creator): nothing to judge, nothing to read either.
+    if (!doc) return { ok: true }
     // Already a member: the invitation has done its work.
     if (doc.members?.[session.id]) return { ok: true }
     const check = checkInvitation(token, n, registryOf(doc), Date.now())
@@ -331,15 +332,13 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
   #setShadow(docId: string, doc: A.Doc<unknown>): void {
     this.#shadows.set(docId, doc)
     if (this.#kinds.get(docId)?.type !== 'neighbourhood' && (doc as { type?: unknown }).type !== 'placette/neighbourhood') return
-    const previous = this.#memberships.get(docId)
     const membership = membershipOf(doc as NeighbourhoodDoc)
     this.#memberships.set(docId, membership)
     // Who may read the neighbourhood and its feeds may have changed: let the relay offer them again
-    // to those who asked before they were let in (a newcomer's first request races their joining).
-    if (previous) {
-      const feeds = Object.values((doc as NeighbourhoodDoc).members ?? {}).map((m) => docIdOf(String(m.feed ?? '')))
-      this.emit('access-changed', [docId, ...feeds])
-    }
+    // to those who asked before they were let in (a newcomer's first request races their joining,
+    // and the neighbourhood itself may arrive after they asked for it).
+    const feeds = Object.values((doc as NeighbourhoodDoc).members ?? {}).map((m) => docIdOf(String(m.feed ?? '')))
+    this.emit('access-changed', [docId, ...feeds])
     // Revoked or gone: cut off at once, on every device.
     for (const session of this.#sessions.values()) {
       if (membership.out.has(session.id)) this.emit('cut-off', session.id, membership.statusOf(session.id) ?? 'out')
