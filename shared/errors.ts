@@ -18,6 +18,9 @@ export const Reason = {
   fileTooLarge: 'file-too-large',
   newerFile: 'newer-file',
   foreignFile: 'foreign-file',
+  // Profile backups (shared/backup.ts): each file type refused by the other's door, with directions.
+  backupFile: 'backup-file',
+  notBackupFile: 'not-backup-file',
   // Help lifecycle refusals (shared/lifecycle.ts).
   ownPost: 'own-post',
   notAuthor: 'not-author',

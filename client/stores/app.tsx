@@ -10,6 +10,7 @@ import type { RelayConnection } from '../sync/websocket-adapter.ts'
 import type { CreateNeighbourhoodInput } from './commands.ts'
 import { createLiveQuery } from './live.ts'
 import { createDirectStore, type DirectStore } from './direct.ts'
+import { StorageHealth, type StorageHealthState } from '../sync/storage-health.ts'
 
 /**
  * The app's one store: the only place the UI gets data from and sends commands to. It opens the index
@@ -54,6 +55,8 @@ export interface AppStore {
   importFile(bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }>
   chooseLanguage(lang: Language): Promise<void>
   rebuildIndex(): Promise<void>
+  /** Whether this device manages to write (a full device keeps what it has in memory and retries). */
+  storage: { health: Accessor<StorageHealthState>; retry(): Promise<void> }
 }
 
 const Context = createContext<AppStore>()
@@ -64,15 +67,22 @@ type Runtime = ReturnType<Engine[0]['startRuntime']>
 
 export async function createAppStore(): Promise<AppStore> {
   const db = openDb()
-  const [languageSetting, currentSetting] = await Promise.all([db.settings.get('language'), db.settings.get('currentProfile')])
+  const health = new StorageHealth()
+  const [healthState, setHealthState] = createSignal(health.state)
+  health.subscribe(setHealthState)
+  // A browser whose IndexedDB fails still shows the app, with the storage banner, rather than nothing.
+  const [languageSetting, currentSetting] = await Promise.all([db.settings.get('language'), db.settings.get('currentProfile')]).catch((e: unknown) => {
+    health.failed('index', e, 0)
+    return [undefined, undefined] as const
+  })
   setLanguage(isLanguage(languageSetting?.value) ? languageSetting.value : defaultLanguage(navigator.languages ?? []))
-  const initialProfile = typeof currentSetting?.value === 'string' ? await db.profiles.get(currentSetting.value as MemberId) : undefined
+  const initialProfile = typeof currentSetting?.value === 'string' ? await db.profiles.get(currentSetting.value as MemberId).catch(() => undefined) : undefined
   const [profile, setProfile] = createSignal<Profile | undefined>(initialProfile)
   const [connection, setConnection] = createSignal<RelayConnection>(navigator.onLine ? { state: 'connecting', attempt: 0 } : { state: 'offline' })
 
   // Automerge (3.6 MB of wasm) loads after the first paint; commands wait for it.
   const engine: Promise<Engine & { rt: Runtime }> = loadEngine().then(([runtime, commands]) => {
-    const rt = runtime.startRuntime(db)
+    const rt = runtime.startRuntime(db, health)
     rt.relay.onConnection(setConnection)
     const p = profile()
     if (p) commands.watchProfile(rt, p)
@@ -136,6 +146,7 @@ export async function createAppStore(): Promise<AppStore> {
     isReferent,
     direct,
     status: { connection, pendingChanges, lastSync, lastByPath },
+    storage: { health: healthState, retry: () => health.retry() },
     async createNeighbourhood(input) {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.createNeighbourhood(rt, db, input))
