@@ -55,6 +55,10 @@ export interface AppStore {
   importFile(bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }>
   chooseLanguage(lang: Language): Promise<void>
   rebuildIndex(): Promise<void>
+  /** A file with everything of the current profile, its secret key included (only ever downloaded). */
+  backupProfile(): Promise<{ bytes: Uint8Array; name: string }>
+  /** Restores a profile from its backup file and makes it this device's current one. */
+  restoreProfile(bytes: Uint8Array): Promise<{ name: string; neighbourhood: string }>
   /** Whether this device manages to write (a full device keeps what it has in memory and retries). */
   storage: { health: Accessor<StorageHealthState>; retry(): Promise<void> }
 }
@@ -181,6 +185,14 @@ export async function createAppStore(): Promise<AppStore> {
     async importFile(bytes) {
       const { rt, 1: commands } = await engine
       return commands.importNeighbourhoodFile(rt, db, profile(), bytes)
+    },
+    backupProfile: () => withEngine(async (rt, _c, p) => (await import('./backup.ts')).exportProfileBackup(rt, db, p)),
+    async restoreProfile(bytes) {
+      const [{ rt }, backup] = await Promise.all([engine, import('./backup.ts')])
+      const restored = await backup.restoreProfileBackup(rt, db, bytes)
+      if (restored.language) setLanguage(restored.language)
+      setProfile(restored.profile)
+      return { name: restored.profile.displayName, neighbourhood: restored.neighbourhoodName }
     },
     async chooseLanguage(lang) {
       setLanguage(lang)
