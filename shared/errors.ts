@@ -59,3 +59,11 @@ export class PlacetteError extends Error {
 export function isPlacetteError(e: unknown): e is PlacetteError {
   return e instanceof PlacetteError
 }
+
+/** A QuotaExceededError, as IndexedDB throws it or as Dexie wraps it (in `inner`, maybe twice). */
+export function isQuotaError(e: unknown): boolean {
+  for (let err = e as { name?: unknown; inner?: unknown } | undefined, depth = 0; err && depth < 4; err = err.inner as typeof err, depth++) {
+    if (err.name === 'QuotaExceededError') return true
+  }
+  return false
+}

@@ -4,6 +4,8 @@
  * person: what was written stays in memory, keeps syncing, and is written again on `retry()`.
  */
 
+import { isQuotaError } from '../../shared/errors.ts'
+
 /** `quota`: the browser says the device (or our share of it) is full. `failed`: any other refusal. */
 export type StorageProblem = 'quota' | 'failed'
 
@@ -15,14 +17,6 @@ export interface StorageHealthState {
 }
 
 export type StoragePart = 'documents' | 'index'
-
-/** A QuotaExceededError, as IndexedDB throws it or as Dexie wraps it (its `inner`, or an abort's). */
-export function isQuotaError(e: unknown): boolean {
-  for (let err = e as { name?: unknown; inner?: unknown } | undefined, depth = 0; err && depth < 4; err = err.inner as typeof err, depth++) {
-    if (err.name === 'QuotaExceededError') return true
-  }
-  return false
-}
 
 /** Retry after 5 s, then back off to a minute: the person may free space at any time. */
 const RETRY_DELAYS_MS = [5_000, 15_000, 30_000, 60_000] as const
