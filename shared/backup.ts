@@ -8,7 +8,7 @@
  * the client checks that every document loads and belongs (client/sync/backup.ts).
  */
 import * as v from 'valibot'
-import { PlacetteError, Reason } from './errors.ts'
+import { Reason, refuse } from './errors.ts'
 import { DOC_URL_PATTERN, ID_PATTERN, type DocUrl, type MemberId } from './ids.ts'
 import { LIMITS } from './domain.ts'
 import { keysMatch, memberIdFor } from './identity.ts'
@@ -56,9 +56,7 @@ export interface BackupContents {
   docs: SyncFileDoc[]
 }
 
-const fail = (reason: Reason, message: string): never => {
-  throw new PlacetteError(reason, message)
-}
+const fail = refuse
 
 /**
  * Checks a decoded backup whole: the envelope, the profile (its keys belong together and give its

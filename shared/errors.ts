@@ -56,6 +56,11 @@ export class PlacetteError extends Error {
   }
 }
 
+/** Throws a PlacetteError: for checks written as expressions (`… ? x : refuse(reason, why)`). */
+export function refuse(reason: Reason, message: string): never {
+  throw new PlacetteError(reason, message)
+}
+
 export function isPlacetteError(e: unknown): e is PlacetteError {
   return e instanceof PlacetteError
 }

@@ -5,7 +5,7 @@
  * where `data` is each document saved by Automerge. Opening one merges it like any other sync.
  * This module checks the container; the client checks that every document loads and belongs.
  */
-import { Reason, PlacetteError } from './errors.ts'
+import { Reason, refuse } from './errors.ts'
 import { DOC_URL_PATTERN, type DocUrl } from './ids.ts'
 
 export const SYNC_FILE_FORMAT = 'placette-sync'
@@ -33,9 +33,7 @@ export interface SyncFileContents {
   docs: SyncFileDoc[]
 }
 
-const fail = (reason: Reason, message: string): never => {
-  throw new PlacetteError(reason, message)
-}
+const fail = refuse
 
 /**
  * The envelope every Placette file shares (sync files and profile backups): a map with `format`,
