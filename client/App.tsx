@@ -12,6 +12,7 @@ import { PostPage } from './views/PostPage.tsx'
 import { EditPost } from './views/EditPost.tsx'
 import { ShareFile } from './views/ShareFile.tsx'
 import { Direct } from './views/Direct.tsx'
+import { Restore } from './views/Restore.tsx'
 
 export function App() {
   return (
@@ -28,6 +29,7 @@ export function App() {
       <Route path="/post/:feed/:id/edit" component={EditPost} />
       <Route path="/share" component={ShareFile} />
       <Route path="/direct" component={Direct} />
+      <Route path="/restore" component={Restore} />
       <Route path="*" component={Home} />
     </Router>
   )

@@ -18,6 +18,9 @@ export const Reason = {
   fileTooLarge: 'file-too-large',
   newerFile: 'newer-file',
   foreignFile: 'foreign-file',
+  // Profile backups (shared/backup.ts): each file type refused by the other's door, with directions.
+  backupFile: 'backup-file',
+  notBackupFile: 'not-backup-file',
   // Help lifecycle refusals (shared/lifecycle.ts).
   ownPost: 'own-post',
   notAuthor: 'not-author',
@@ -53,6 +56,19 @@ export class PlacetteError extends Error {
   }
 }
 
+/** Throws a PlacetteError: for checks written as expressions (`… ? x : refuse(reason, why)`). */
+export function refuse(reason: Reason, message: string): never {
+  throw new PlacetteError(reason, message)
+}
+
 export function isPlacetteError(e: unknown): e is PlacetteError {
   return e instanceof PlacetteError
+}
+
+/** A QuotaExceededError, as IndexedDB throws it or as Dexie wraps it (in `inner`, maybe twice). */
+export function isQuotaError(e: unknown): boolean {
+  for (let err = e as { name?: unknown; inner?: unknown } | undefined, depth = 0; err && depth < 4; err = err.inner as typeof err, depth++) {
+    if (err.name === 'QuotaExceededError') return true
+  }
+  return false
 }

@@ -55,3 +55,13 @@ function withContext(context: string, message: Uint8Array): Uint8Array {
   out.set(message, prefix.length)
   return out
 }
+
+/** Whether `secretKey` is the secret half of `publicKey` (a backup must not pair one member's key with another's). */
+export function keysMatch(keys: MemberKeys): boolean {
+  try {
+    const derived = ed25519.getPublicKey(keys.secretKey)
+    return derived.length === keys.publicKey.length && derived.every((b, i) => b === keys.publicKey[i])
+  } catch {
+    return false
+  }
+}

@@ -10,6 +10,7 @@ import type { RelayConnection } from '../sync/websocket-adapter.ts'
 import type { CreateNeighbourhoodInput } from './commands.ts'
 import { createLiveQuery } from './live.ts'
 import { createDirectStore, type DirectStore } from './direct.ts'
+import { StorageHealth, type StorageHealthState } from '../sync/storage-health.ts'
 
 /**
  * The app's one store: the only place the UI gets data from and sends commands to. It opens the index
@@ -61,6 +62,12 @@ export interface AppStore {
   importFile(bytes: Uint8Array): Promise<{ neighbourhood: DocUrl; changed: number }>
   chooseLanguage(lang: Language): Promise<void>
   rebuildIndex(): Promise<void>
+  /** A file with everything of the current profile, its secret key included (only ever downloaded). */
+  backupProfile(): Promise<{ bytes: Uint8Array; name: string }>
+  /** Restores a profile from its backup file and makes it this device's current one. */
+  restoreProfile(bytes: Uint8Array): Promise<{ name: string; neighbourhood: string }>
+  /** Whether this device manages to write (a full device keeps what it has in memory and retries). */
+  storage: { health: Accessor<StorageHealthState>; retry(): Promise<void> }
 }
 
 const Context = createContext<AppStore>()
@@ -71,15 +78,22 @@ type Runtime = ReturnType<Engine[0]['startRuntime']>
 
 export async function createAppStore(): Promise<AppStore> {
   const db = openDb()
-  const [languageSetting, currentSetting] = await Promise.all([db.settings.get('language'), db.settings.get('currentProfile')])
+  const health = new StorageHealth()
+  const [healthState, setHealthState] = createSignal(health.state)
+  health.subscribe(setHealthState)
+  // A browser whose IndexedDB fails still shows the app, with the storage banner, rather than nothing.
+  const [languageSetting, currentSetting] = await Promise.all([db.settings.get('language'), db.settings.get('currentProfile')]).catch((e: unknown) => {
+    health.failed('index', e, 0)
+    return [undefined, undefined] as const
+  })
   setLanguage(isLanguage(languageSetting?.value) ? languageSetting.value : defaultLanguage(navigator.languages ?? []))
-  const initialProfile = typeof currentSetting?.value === 'string' ? await db.profiles.get(currentSetting.value as MemberId) : undefined
+  const initialProfile = typeof currentSetting?.value === 'string' ? await db.profiles.get(currentSetting.value as MemberId).catch(() => undefined) : undefined
   const [profile, setProfile] = createSignal<Profile | undefined>(initialProfile)
   const [connection, setConnection] = createSignal<RelayConnection>(navigator.onLine ? { state: 'connecting', attempt: 0 } : { state: 'offline' })
 
   // Automerge (3.6 MB of wasm) loads after the first paint; commands wait for it.
   const engine: Promise<Engine & { rt: Runtime }> = loadEngine().then(([runtime, commands]) => {
-    const rt = runtime.startRuntime(db)
+    const rt = runtime.startRuntime(db, health)
     rt.relay.onConnection(setConnection)
     const p = profile()
     if (p) commands.watchProfile(rt, p)
@@ -149,6 +163,7 @@ export async function createAppStore(): Promise<AppStore> {
     isReferent,
     direct,
     status: { connection, pendingChanges, lastSync, lastByPath },
+    storage: { health: healthState, retry: () => health.retry() },
     async createNeighbourhood(input) {
       const { rt, 1: commands } = await engine
       return setProfile(await commands.createNeighbourhood(rt, db, input))
@@ -189,6 +204,14 @@ export async function createAppStore(): Promise<AppStore> {
     async importFile(bytes) {
       const { rt, 1: commands } = await engine
       return commands.importNeighbourhoodFile(rt, db, profile(), bytes)
+    },
+    backupProfile: () => withEngine(async (rt, _c, p) => (await import('./backup.ts')).exportProfileBackup(rt, db, p)),
+    async restoreProfile(bytes) {
+      const [{ rt }, backup] = await Promise.all([engine, import('./backup.ts')])
+      const restored = await backup.restoreProfileBackup(rt, db, bytes)
+      if (restored.language) setLanguage(restored.language)
+      setProfile(restored.profile)
+      return { name: restored.profile.displayName, neighbourhood: restored.neighbourhoodName }
     },
     async chooseLanguage(lang) {
       setLanguage(lang)

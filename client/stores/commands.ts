@@ -14,15 +14,21 @@ import {
 } from '../../shared/schema/feed.ts'
 import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decision, type PostState } from '../../shared/lifecycle.ts'
 import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
-import { newNeighbourhood, validateNeighbourhood, type Commune, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import {
+  createNeighbourhoodInputSchema,
+  displayNameSchema,
+  newNeighbourhood,
+  validateNeighbourhood,
+  type Commune,
+  type CreateNeighbourhoodInput,
+  type NeighbourhoodDoc,
+} from '../../shared/schema/neighbourhood.ts'
 import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
 import { createInvitation, readInvitation } from '../../shared/invitation.ts'
 import { membershipOf } from '../../shared/membership.ts'
 import { docIdOf, newAnswerId, newCommentId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
-import { LIMITS } from '../../shared/domain.ts'
 import { assertValid } from '../../shared/validate.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
-import * as v from 'valibot'
 import type { PendingInvitation, PlacetteDb, Profile } from '../db/db.ts'
 import type { Runtime } from '../sync/runtime.ts'
 import { requestPersistence } from './device.ts'
@@ -36,13 +42,9 @@ import { syncFileName } from '../../shared/syncfile.ts'
 
 const asUrl = (url: DocUrl) => url as string as AutomergeUrl
 
-const displayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(LIMITS.displayName))
-const createInput = v.object({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(LIMITS.neighbourhoodName)),
-  displayName,
-  commune: v.object({ insee: v.string(), name: v.string(), postcode: v.string() }),
-})
-export type CreateNeighbourhoodInput = v.InferInput<typeof createInput>
+const displayName = displayNameSchema
+const createInput = createNeighbourhoodInputSchema
+export type { CreateNeighbourhoodInput }
 
 async function saveProfile(db: PlacetteDb, profile: Profile): Promise<Profile> {
   // This device now holds someone's words: ask the browser not to evict them when space runs low.

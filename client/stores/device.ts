@@ -26,9 +26,12 @@ export function useStorageInfo() {
   const [info, { refetch }] = createResource(readStorage)
   return {
     info,
-    async protect() {
-      await requestPersistence()
+    /** Asks the browser; resolves with its answer (undefined: it cannot tell). */
+    async protect(): Promise<boolean | undefined> {
+      const granted = await requestPersistence()
       await refetch()
+      return granted
     },
+    refresh: () => void refetch(),
   }
 }

@@ -5,8 +5,11 @@ import type { DocUrl } from '../../shared/ids.ts'
 import type { Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
+import type { StorageHealth } from './storage-health.ts'
 
 type Kind = 'neighbourhood' | 'feed'
+/** Stands for the status bar's count of unsent changes among the index writes that failed. */
+const PENDING_COUNT = 'pending-count'
 
 /** Replaces the rows a feed contributed to a table keyed by [feed, id]. */
 async function replaceByFeed<R extends { feed: string; id: string }>(table: Table<R, [string, string]>, feed: DocUrl, rows: R[]): Promise<void> {
@@ -32,13 +35,22 @@ export class Projector {
   /** Documents this device writes: the current profile's feed and the neighbourhood it joined. */
   readonly #own = new Set<DocUrl>()
   readonly #scheduled = new Set<DocUrl>()
+  /** Documents whose rows could not be written (a full device): projected again on a retry. */
+  readonly #unwritten = new Set<DocUrl | typeof PENDING_COUNT>()
+  readonly #health: StorageHealth | undefined
   #flushing: Promise<void> | undefined
   #stopRelayWatch: () => void
 
-  constructor(repo: Repo, db: PlacetteDb, relay: RelayAdapter) {
+  constructor(repo: Repo, db: PlacetteDb, relay: RelayAdapter, health?: StorageHealth) {
     this.#repo = repo
     this.#db = db
     this.#relay = relay
+    this.#health = health
+    health?.onRetry(async () => {
+      // Projecting the device's own documents also counts the unsent changes again.
+      for (const url of [...this.#unwritten, ...this.#own]) if (url !== PENDING_COUNT) this.#schedule(url)
+      await this.settled()
+    })
     this.#stopRelayWatch = relay.onConnection((c) => {
       if (c.state === 'open') this.#retryMissing()
     })
@@ -112,10 +124,26 @@ export class Projector {
       while (this.#scheduled.size) {
         const batch = [...this.#scheduled]
         this.#scheduled.clear()
-        for (const u of batch) await this.#project(u)
-        await this.#countPending()
+        for (const u of batch) await this.#written(u, () => this.#project(u))
+        await this.#written(PENDING_COUNT, () => this.#countPending())
       }
+      if (!this.#unwritten.size) this.#health?.recovered('index')
     })().finally(() => (this.#flushing = undefined))
+  }
+
+  /**
+   * Runs a write to the index. If the device refuses it, the documents are still right in memory and
+   * still sync: say so, and project `url` again on the next retry rather than failing the command.
+   */
+  async #written(what: DocUrl | typeof PENDING_COUNT, write: () => Promise<void>): Promise<void> {
+    try {
+      await write()
+      this.#unwritten.delete(what)
+    } catch (e) {
+      this.#unwritten.add(what)
+      if (!this.#health) throw e
+      this.#health.failed('index', e, this.#unwritten.size)
+    }
   }
 
   async #project(url: DocUrl): Promise<void> {
@@ -166,10 +194,12 @@ export class Projector {
     const c = this.#relay.connection
     if (c.state !== 'open' || payload.storageId !== c.relayStorageId) return
     const now = Date.now()
-    await this.#db.transaction('rw', this.#db.syncState, this.#db.settings, async () => {
-      await this.#db.syncState.put({ url, relayHeads: decodeHeads(payload.heads), at: now })
-      await this.#db.settings.put({ key: 'lastRelaySync', value: now })
-    })
+    await this.#written(url, () =>
+      this.#db.transaction('rw', this.#db.syncState, this.#db.settings, async () => {
+        await this.#db.syncState.put({ url, relayHeads: decodeHeads(payload.heads), at: now })
+        await this.#db.settings.put({ key: 'lastRelaySync', value: now })
+      }),
+    )
     this.#schedule(url)
   }
 

@@ -1,8 +1,10 @@
-import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import type { PlacetteDb } from '../db/db.ts'
 import { createClientSync, relayUrlFor, type ClientSync } from './repo.ts'
 import { Projector } from './projector.ts'
 import { deviceSignIn } from './sign-in.ts'
+import { IdbStorage } from './idb-storage.ts'
+import { ResilientStorage } from './resilient-storage.ts'
+import type { StorageHealth } from './storage-health.ts'
 
 /** Everything that needs Automerge, loaded after the board has painted from the index. */
 export interface Runtime extends ClientSync {
@@ -11,14 +13,15 @@ export interface Runtime extends ClientSync {
 
 export const DOCS_DB_NAME = 'placette-docs'
 
-export function startRuntime(db: PlacetteDb): Runtime {
+/** `health` hears of every write the device refuses (a full disk): nothing is lost, it is retried. */
+export function startRuntime(db: PlacetteDb, health: StorageHealth): Runtime {
   const sync = createClientSync({
     relayUrl: relayUrlFor(location),
-    storage: new IndexedDBStorageAdapter(DOCS_DB_NAME),
+    storage: new ResilientStorage(new IdbStorage(DOCS_DB_NAME), health),
     broadcast: true,
     signIn: deviceSignIn(db),
   })
-  const projector = new Projector(sync.repo, db, sync.relay)
+  const projector = new Projector(sync.repo, db, sync.relay, health)
   return { ...sync, projector }
 }
 

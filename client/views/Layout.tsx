@@ -3,6 +3,7 @@ import { A } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { StatusBar } from '../components/StatusBar.tsx'
+import { StorageAlert } from '../components/StorageAlert.tsx'
 
 /** The frame of every page: name, status, main menu (once there is a profile), the page. */
 export function Layout(props: ParentProps) {
@@ -57,6 +58,7 @@ export function Layout(props: ParentProps) {
           </nav>
         </Show>
       </header>
+      <StorageAlert health={app.storage.health()} onRetry={app.storage.retry} />
       <main id="main" tabindex="-1">
         {props.children}
       </main>

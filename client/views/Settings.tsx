@@ -1,15 +1,14 @@
 import { For, Show, createSignal } from 'solid-js'
 import { LANGUAGES, language, t, type Language } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
-import { useStorageInfo } from '../stores/device.ts'
+import { StorageSection } from './settings/StorageSection.tsx'
+import { BackupSection } from './settings/BackupSection.tsx'
 
 const LANGUAGE_NAMES: Record<Language, string> = { fr: 'Français', en: 'English' }
 
 export function Settings() {
   const app = useApp()
   const [rebuilt, setRebuilt] = createSignal(false)
-  const storage = useStorageInfo()
-  const megabytes = (bytes: number) => (bytes / 1_000_000).toLocaleString(language() === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 1 })
   return (
     <section class="page">
       <h1>{t('settings.title')}</h1>
@@ -29,26 +28,10 @@ export function Settings() {
           </For>
         </div>
       </fieldset>
-      <section class="section" aria-labelledby="storage-title">
-        <h2 id="storage-title">{t('settings.storage')}</h2>
-        <Show when={storage.info()}>
-          {(info) => (
-            <>
-              <p data-testid="storage-persisted">
-                {info().persisted ? t('settings.persisted') : info().persisted === false ? t('settings.notPersisted') : t('settings.persistUnknown')}
-              </p>
-              <Show when={info().persisted === false}>
-                <button type="button" class="button button--secondary" onClick={() => void storage.protect()}>
-                  {t('settings.persist')}
-                </button>
-              </Show>
-              <Show when={info().usage !== undefined && info().quota}>
-                <p>{t('settings.usage', { used: megabytes(info().usage!), quota: megabytes(info().quota!) })}</p>
-              </Show>
-            </>
-          )}
-        </Show>
-      </section>
+      <StorageSection />
+      <Show when={app.profile()}>
+        <BackupSection />
+      </Show>
       <p>
         <button
           type="button"

@@ -6,6 +6,7 @@ import { t, timeAgo, type MessageKey } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { useFormErrors } from './form-errors.ts'
 import { FormAlert } from '../components/FormAlert.tsx'
+import { download } from './download.ts'
 
 /**
  * Sync with no network at all: save the neighbourhood to a file (shared from the phone or downloaded),
@@ -27,10 +28,7 @@ export function ShareFile() {
       if (navigator.canShare?.({ files: [file] })) {
         await navigator.share({ files: [file], title: name }).catch(() => undefined)
       } else {
-        const url = URL.createObjectURL(file)
-        const a = Object.assign(document.createElement('a'), { href: url, download: name })
-        a.click()
-        setTimeout(() => URL.revokeObjectURL(url), 10_000)
+        download(file)
       }
       setSaved(name)
     })

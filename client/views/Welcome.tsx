@@ -15,6 +15,9 @@ export function Welcome() {
       <p>
         <A href="/share">{t('welcome.file')}</A>
       </p>
+      <p>
+        <A href="/restore">{t('welcome.restore')}</A>
+      </p>
     </section>
   )
 }

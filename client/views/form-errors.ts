@@ -1,6 +1,6 @@
 import { createSignal } from 'solid-js'
 import type { FieldIssue } from '../../shared/errors.ts'
-import { isPlacetteError } from '../../shared/errors.ts'
+import { isPlacetteError, isQuotaError } from '../../shared/errors.ts'
 import { issueText, reasonText, t } from '../i18n/index.ts'
 
 /**
@@ -32,7 +32,7 @@ export function useFormErrors() {
       } catch (e) {
         if (isPlacetteError(e) && e.issues.length) show([...e.issues])
         else if (isPlacetteError(e) && reasonText(e.reason)) setSummary(reasonText(e.reason))
-        else if (e instanceof DOMException && e.name === 'QuotaExceededError') setSummary(t('error.storage'))
+        else if (isQuotaError(e)) setSummary(t('error.storage'))
         else setSummary(t('error.generic', { message: e instanceof Error ? e.message : String(e) }))
       } finally {
         setBusy(false)

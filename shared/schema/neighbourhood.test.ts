@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { newNeighbourhood, validateNeighbourhood } from './neighbourhood.ts'
+import { createNeighbourhoodInputSchema, newNeighbourhood, validateNeighbourhood } from './neighbourhood.ts'
+import { check } from '../validate.ts'
 import { newMemberId, type DocUrl } from '../ids.ts'
 import { readVersion, migrate } from './version.ts'
 import { encodeKey, generateMemberKeys, memberIdFor } from '../identity.ts'
@@ -56,5 +57,26 @@ describe('schema versions', () => {
     ])
     expect(ran).toBe(2)
     expect(doc).toEqual({ schemaVersion: 3, steps: [1, 2] })
+  })
+})
+
+describe('the create-a-neighbourhood form', () => {
+  const good = { name: ' Le Bourg ', displayName: 'Odile', commune: { insee: '01001', name: 'L’Abergement-Clémenciat', postcode: '01400' } }
+
+  it('accepts a commune of the list and trims the names', () => {
+    const r = check(createNeighbourhoodInputSchema, good)
+    expect(r.ok && r.value.name).toBe('Le Bourg')
+  })
+
+  it('refuses a made-up commune, a blank name and a name too long, field by field', () => {
+    const r = check(createNeighbourhoodInputSchema, { name: '   ', displayName: 'x'.repeat(61), commune: { insee: '99', name: 'Nulle part', postcode: 'ABCDE' } })
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(Object.fromEntries(r.issues.map((i) => [i.path, i.code]))).toEqual({
+      name: 'required',
+      displayName: 'too-long',
+      'commune.insee': 'not-allowed',
+      'commune.postcode': 'not-allowed',
+    })
   })
 })

@@ -67,6 +67,21 @@ export const memberEntrySchema = v.looseObject({
   leftAt: v.optional(timestamp),
 })
 
+/** The name a member shows to the neighbourhood (the create, join and profile forms). */
+export const displayNameSchema = text(LIMITS.displayName)
+
+/** The "create a neighbourhood" form: its name, the commune chosen from the list, the creator's name. */
+export const createNeighbourhoodInputSchema = v.object({
+  name: text(LIMITS.neighbourhoodName),
+  displayName: displayNameSchema,
+  commune: v.object({ insee: communeSchema.entries.insee, name: communeSchema.entries.name, postcode: communeSchema.entries.postcode }),
+})
+export interface CreateNeighbourhoodInput {
+  name: string
+  displayName: string
+  commune: Commune
+}
+
 /** Loose objects: fields written by a newer version are kept, never stripped. */
 export const neighbourhoodSchema = v.looseObject({
   schemaVersion: v.pipe(v.number(), v.integer(), v.minValue(1)),
