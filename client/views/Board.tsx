@@ -104,7 +104,8 @@ export function Board() {
       </p>
       <SearchBox value={text()} onInput={onText} onFocus={search.warm} />
       <BoardFilters params={params()} themes={themes()} positionNote={positionNote()} open={filtersOpen()} onToggle={setFiltersOpen} onChange={update} />
-      <p class="results" role="status">
+      {/* data-query: the words the list below shows results for (the benchmarks wait for it). */}
+      <p class="results" role="status" data-query={view.page()?.query}>
         {results()}
       </p>
       <Show when={view.page()} fallback={<p>{t('board.loading')}</p>}>
