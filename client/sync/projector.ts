@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
-import { projectFeed, projectNeighbourhood } from '../../shared/projector.ts'
+import { FeedProjectionCache, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
 import type { Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
@@ -32,6 +32,8 @@ export class Projector {
   /** Documents this device writes: the current profile's feed and the neighbourhood it joined. */
   readonly #own = new Set<DocUrl>()
   readonly #scheduled = new Set<DocUrl>()
+  /** Each feed's last projection, so a change rewrites only the rows it touched. */
+  readonly #feeds = new Map<DocUrl, FeedProjectionCache>()
   #flushing: Promise<void> | undefined
   #stopRelayWatch: () => void
 
@@ -46,6 +48,9 @@ export class Projector {
 
   /** Marks documents as this device's own writing, whose unsynced changes the status bar counts. */
   setOwn(urls: readonly DocUrl[]): void {
+    // A feed that stops being this device's own is written whole once more, to clear its pending marks.
+    for (const url of this.#own) if (!urls.includes(url)) this.#feeds.delete(url)
+    for (const url of this.#own) if (!urls.includes(url)) this.#schedule(url)
     this.#own.clear()
     for (const url of urls) this.#own.add(url)
     for (const url of urls) this.#schedule(url)
@@ -64,6 +69,7 @@ export class Projector {
   /** Drops the index tables and projects every watched document again. */
   async rebuild(): Promise<void> {
     await this.settled()
+    this.#feeds.clear()
     await this.#db.transaction('rw', INDEX_TABLES.map((t) => this.#db.table(t)), async () => {
       for (const t of INDEX_TABLES) await this.#db.table(t).clear()
     })
@@ -133,12 +139,37 @@ export class Projector {
       for (const m of projection.members) void this.#watch(m.feed, 'feed')
       return
     }
-    const projection = projectFeed(doc, url)
+    let cache = this.#feeds.get(url)
+    const first = !cache
+    if (!cache) this.#feeds.set(url, (cache = new FeedProjectionCache(url)))
+    const { projection, changes } = cache.update(doc)
+    const db = this.#db
+    const tables = [db.posts, db.answers, db.comments, db.outcomes]
+    if (!first && !this.#own.has(url)) {
+      // Someone else's feed seen before: write only the rows this change touched.
+      const keys = (ids: readonly string[]) => ids.map((id): [string, string] => [url, id])
+      const notPending = <R>(r: R) => ({ ...r, pending: false })
+      const touched = [...changes.rows.map((r) => r.id), ...changes.removed.posts]
+      if (!touched.length && !changes.answers.length && !changes.comments.length && !changes.removed.answers.length && !changes.removed.comments.length) return
+      await db.transaction('rw', tables, async () => {
+        await db.posts.bulkDelete(keys(changes.removed.posts))
+        await db.posts.bulkPut(changes.rows.map(notPending))
+        await db.answers.bulkDelete(keys(changes.removed.answers))
+        await db.answers.bulkPut(changes.answers.map(notPending))
+        await db.comments.bulkDelete(keys(changes.removed.comments))
+        await db.comments.bulkPut(changes.comments.map(notPending))
+        // Outcomes are keyed `${feed} ${post} ${helper}`: replace those of every post touched.
+        for (const id of touched) await db.outcomes.where('key').startsWith(`${url} ${id} `).delete()
+        await db.outcomes.bulkPut(changes.outcomes)
+      })
+      return
+    }
+    // This device's own feed (whose rows say whether the relay has them yet), or a feed's first
+    // projection since the app started: replace everything the feed contributed.
     const synced = this.#own.has(url) ? await this.#idsKnownToRelay(url, doc) : undefined
     const pending = <R extends { id: string }>(r: R) => ({ ...r, pending: synced ? !synced.has(r.id) : false })
     const posts: BoardPost[] = projection.rows.map(pending)
-    const db = this.#db
-    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
+    await db.transaction('rw', tables, async () => {
       // Replace what this feed contributed: rows it no longer has are gone (deleted means deleted).
       await replaceByFeed(db.posts, url, posts)
       await replaceByFeed(db.answers, url, projection.answers.map(pending))
