@@ -2,18 +2,32 @@ import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
 import { FeedProjectionCache, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
-import type { Table } from 'dexie'
+import type { Collection, Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
 
 type Kind = 'neighbourhood' | 'feed'
 
-/** Replaces the rows a feed contributed to a table keyed by [feed, id]. */
-async function replaceByFeed<R extends { feed: string; id: string }>(table: Table<R, [string, string]>, feed: DocUrl, rows: R[]): Promise<void> {
-  const keep = new Set(rows.map((r) => r.id))
-  const stale = await table.where('feed').equals(feed).primaryKeys()
-  await table.bulkDelete(stale.filter(([, id]) => !keep.has(id)))
-  await table.bulkPut(rows)
+/**
+ * Makes the rows `existing` selects exactly `rows`, writing only those that differ from what is stored:
+ * on a cold start every feed is projected again, and rewriting identical rows would wake every live
+ * query of the app (the board, the search index) two hundred times for nothing.
+ */
+async function replaceRows<R, K, I>(table: Table<R, K, I>, existing: Collection<R, K, I>, rows: readonly R[], keyOf: (r: R) => K): Promise<void> {
+  const stored = new Map<string, { key: K; json: string }>()
+  for (const r of await existing.toArray()) {
+    const key = keyOf(r)
+    stored.set(JSON.stringify(key), { key, json: JSON.stringify(r) })
+  }
+  const changed: R[] = []
+  for (const r of rows) {
+    const id = JSON.stringify(keyOf(r))
+    const before = stored.get(id)
+    stored.delete(id)
+    if (before?.json !== JSON.stringify(r)) changed.push(r)
+  }
+  if (stored.size) await table.bulkDelete([...stored.values()].map((s) => s.key))
+  if (changed.length) await table.bulkPut(changed as unknown as I[])
 }
 
 /**
@@ -171,11 +185,11 @@ export class Projector {
     const posts: BoardPost[] = projection.rows.map(pending)
     await db.transaction('rw', tables, async () => {
       // Replace what this feed contributed: rows it no longer has are gone (deleted means deleted).
-      await replaceByFeed(db.posts, url, posts)
-      await replaceByFeed(db.answers, url, projection.answers.map(pending))
-      await replaceByFeed(db.comments, url, projection.comments.map(pending))
-      await db.outcomes.where('postFeed').equals(url).delete()
-      await db.outcomes.bulkPut(projection.outcomes)
+      const byFeedAndId = (r: { feed: string; id: string }): [string, string] => [r.feed, r.id]
+      await replaceRows(db.posts, db.posts.where('feed').equals(url), posts, byFeedAndId)
+      await replaceRows(db.answers, db.answers.where('feed').equals(url), projection.answers.map(pending), byFeedAndId)
+      await replaceRows(db.comments, db.comments.where('feed').equals(url), projection.comments.map(pending), byFeedAndId)
+      await replaceRows(db.outcomes, db.outcomes.where('postFeed').equals(url), projection.outcomes, (r) => r.key)
     })
   }
 
