@@ -166,15 +166,18 @@ export class Projector {
       const touched = [...changes.rows.map((r) => r.id), ...changes.removed.posts]
       if (!touched.length && !changes.answers.length && !changes.comments.length && !changes.removed.answers.length && !changes.removed.comments.length) return
       await db.transaction('rw', tables, async () => {
-        await db.posts.bulkDelete(keys(changes.removed.posts))
-        await db.posts.bulkPut(changes.rows.map(notPending))
-        await db.answers.bulkDelete(keys(changes.removed.answers))
-        await db.answers.bulkPut(changes.answers.map(notPending))
-        await db.comments.bulkDelete(keys(changes.removed.comments))
-        await db.comments.bulkPut(changes.comments.map(notPending))
+        // Only tables that change are written: every write wakes the live queries reading that table.
+        if (changes.removed.posts.length) await db.posts.bulkDelete(keys(changes.removed.posts))
+        if (changes.rows.length) await db.posts.bulkPut(changes.rows.map(notPending))
+        if (changes.removed.answers.length) await db.answers.bulkDelete(keys(changes.removed.answers))
+        if (changes.answers.length) await db.answers.bulkPut(changes.answers.map(notPending))
+        if (changes.removed.comments.length) await db.comments.bulkDelete(keys(changes.removed.comments))
+        if (changes.comments.length) await db.comments.bulkPut(changes.comments.map(notPending))
         // Outcomes are keyed `${feed} ${post} ${helper}`: replace those of every post touched.
-        for (const id of touched) await db.outcomes.where('key').startsWith(`${url} ${id} `).delete()
-        await db.outcomes.bulkPut(changes.outcomes)
+        for (const id of touched) {
+          const mine = changes.outcomes.filter((o) => o.post === id)
+          await replaceRows(db.outcomes, db.outcomes.where('key').startsWith(`${url} ${id} `), mine, (r) => r.key)
+        }
       })
       return
     }
