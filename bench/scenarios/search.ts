@@ -59,7 +59,7 @@ const probe = (page: Page) => page.evaluate(() => (window as unknown as { __sear
 async function measure(page: Page, expect: string, act: () => Promise<void>): Promise<SearchProbe> {
   await page.evaluate((q) => Object.assign((window as unknown as { __search: SearchProbe }).__search, { expect: q, keyAt: 0, domAt: 0, paintAt: 0, status: '' }), expect)
   await act()
-  await page.waitForFunction(() => (window as unknown as { __search: SearchProbe }).__search.paintAt > 0, undefined, { timeout: 60_000 })
+  await page.waitForFunction(() => (window as unknown as { __search: SearchProbe }).__search.paintAt > 0, undefined, { timeout: 180_000 })
   return probe(page)
 }
 
