@@ -146,6 +146,11 @@ export const search: Scenario = {
     const notes = [
       `Spread: p25 ${fmt(quantile(dom, 0.25))} ms, median ${fmt(quantile(dom, 0.5))} ms, p75 ${fmt(quantile(dom, 0.75))} ms, p95 ${fmt(quantile(dom, 0.95))} ms, max ${fmt(Math.max(...dom))} ms over ${dom.length} keystrokes. ` +
         `By the length of the word being typed: ${byLength.join('; ')}.`,
+      'Results are those the board shows by default: open and in-progress posts (a post expires after 30 days, and this board spans years), ' +
+        'so few remain; the search itself runs over every post and comment, and the filter over the facets kept in the index.',
+      'The slowest keystrokes are the second letter of a word (a two-letter prefix matches thousands of posts, all scored before the filter) ' +
+        'and the first ones after the index is built. What would make them faster: match prefixes from three letters, or filter inside ' +
+        'MiniSearch before scoring; and build the index off the main thread (a worker) or keep it on disk between starts.',
     ]
     return {
       method:
