@@ -18,6 +18,7 @@ import { catchUp } from './scenarios/catch-up.ts'
 import { coldStart } from './scenarios/cold-start.ts'
 import { firstVisit } from './scenarios/first-visit.ts'
 import { latency } from './scenarios/latency.ts'
+import { projection } from './scenarios/projection.ts'
 import { reconnect } from './scenarios/reconnect.ts'
 import { relayLoad } from './scenarios/relay-load.ts'
 import { relayMemory } from './scenarios/relay-memory.ts'
@@ -29,6 +30,7 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   reconnect,
   'cold-start': coldStart,
   search,
+  projection,
   'first-visit': firstVisit,
   'relay-load': relayLoad,
   'relay-memory': relayMemory,

@@ -1,9 +1,10 @@
 import { encodeKey, generateMemberKeys, memberIdFor } from './identity.ts'
 import { describe, expect, it } from 'vitest'
-import { projectFeed, projectNeighbourhood } from './projector.ts'
-import { newFeed, newPost } from './schema/feed.ts'
+import * as A from '@automerge/automerge'
+import { FeedProjectionCache, projectFeed, projectNeighbourhood } from './projector.ts'
+import { newFeed, newPost, type FeedDoc } from './schema/feed.ts'
 import { newNeighbourhood } from './schema/neighbourhood.ts'
-import { newMemberId, newPostId, type DocUrl, type PostId } from './ids.ts'
+import { newCommentId, newMemberId, newPostId, type DocUrl, type PostId } from './ids.ts'
 
 const nUrl = 'automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl
 const fUrl = 'automerge:3k9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl
@@ -54,5 +55,53 @@ describe('projector', () => {
     const forged = newNeighbourhood({ name: 'Le Bourg', commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: newMemberId(), creatorName: 'Jeanne', creatorFeed: fUrl, creatorKey: encodeKey(keys.publicKey), now: 5 })
     expect(projectNeighbourhood(forged, nUrl)?.members[0]).toMatchObject({ referent: false, status: 'pending' })
     expect(projectNeighbourhood({}, nUrl)).toBeUndefined()
+  })
+})
+
+describe('feed projection cache', () => {
+  // An Automerge document, as the projector sees it: unchanged records stay the same objects.
+  const amFeed = (count: number) => A.from(feedWith(count) as unknown as Record<string, unknown>) as A.Doc<FeedDoc>
+  const firstPost = (d: A.Doc<FeedDoc>) => Object.values(d.posts).sort((a, b) => a.createdAt - b.createdAt)[0]!
+
+  it('reports every row as new the first time, then only what a change touched', () => {
+    let doc = amFeed(50)
+    const cache = new FeedProjectionCache(fUrl)
+    expect(cache.update(doc).changes.rows).toHaveLength(50)
+    const target = firstPost(doc)
+    doc = A.change(doc, (d) => {
+      d.posts[target.id]!.status = 'done'
+      const id = newCommentId()
+      ;(d.comments ??= {})[id] = { id, post: { feed: fUrl, id: target.id }, body: 'Merci !', createdAt: 5000 }
+    })
+    const { projection, changes } = cache.update(doc)
+    expect(changes.rows.map((r) => [r.id, r.status])).toEqual([[target.id, 'done']])
+    expect(changes.comments.map((c) => c.body)).toEqual(['Merci !'])
+    expect(changes.removed).toEqual({ posts: [], answers: [], comments: [] })
+    expect(projection).toEqual(projectFeed(doc, fUrl))
+  })
+
+  it('reports deleted and no longer valid records as removed', () => {
+    let doc = amFeed(3)
+    const cache = new FeedProjectionCache(fUrl)
+    cache.update(doc)
+    const [a, b] = Object.values(doc.posts).map((p) => p.id)
+    doc = A.change(doc, (d) => {
+      delete d.posts[a!]
+      d.posts[b!]!.createdAt = -1
+    })
+    const { projection, changes } = cache.update(doc)
+    expect(changes.removed.posts.sort()).toEqual([a, b].sort())
+    expect(changes.rows).toEqual([])
+    expect(projection).toEqual(projectFeed(doc, fUrl))
+    expect(projection.skipped).toBe(1)
+  })
+
+  it('starts afresh when the feed is no longer a feed', () => {
+    const doc = amFeed(2)
+    const cache = new FeedProjectionCache(fUrl)
+    cache.update(doc)
+    const { projection, changes } = cache.update(A.change(doc, (d) => void ((d as { type: string }).type = 'something else')))
+    expect(projection.valid).toBe(false)
+    expect(changes.removed.posts).toHaveLength(2)
   })
 })

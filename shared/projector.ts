@@ -117,92 +117,110 @@ export function projectFeed(doc: unknown, feedUrl: DocUrl): FeedProjection {
   const f: FeedDoc = feed.value
   const out: FeedProjection = { rows: [], answers: [], comments: [], outcomes: [], skipped: 0, valid: true }
   for (const raw of Object.values(f.posts)) {
-    const post = validatePostRecord(raw)
-    if (!post.ok) {
-      out.skipped++
-      continue
-    }
-    const p = post.value
-    const acceptedAt = { ...(p.accepted ?? {}) }
-    const outcomes = { ...(p.outcomes ?? {}) } as Record<string, Outcome>
-    out.rows.push({
-      id: p.id,
-      neighbourhood: f.neighbourhood,
-      feed: feedUrl,
-      author: f.owner,
-      kind: p.kind,
-      category: p.category,
-      title: p.title,
-      body: p.body,
-      createdAt: p.createdAt,
-      updatedAt: p.updatedAt ?? p.createdAt,
-      themes: [...(p.themes ?? [])],
-      status: p.status ?? 'open',
-      expiresAt: p.expiresAt,
-      closedAt: p.closedAt,
-      whenStart: p.when?.start,
-      whenEnd: p.when?.end,
-      lat: p.place?.lat,
-      lon: p.place?.lon,
-      accepted: (Object.keys(acceptedAt) as MemberId[]).sort((a, b) => (acceptedAt[a] ?? 0) - (acceptedAt[b] ?? 0)),
-      acceptedAt,
-      outcomes,
-    })
-    for (const [helper, o] of Object.entries(outcomes)) {
-      out.outcomes.push({
-        key: `${feedUrl} ${p.id} ${helper}`,
-        neighbourhood: f.neighbourhood,
-        postFeed: feedUrl,
-        post: p.id,
-        postTitle: p.title,
-        from: f.owner,
-        helper: helper as MemberId,
-        kind: o.kind,
-        note: o.kind === 'thanks' ? String(o.note) : '',
-        at: o.at,
-      })
+    const post = projectPost(raw, f, feedUrl)
+    if (!post) out.skipped++
+    else {
+      out.rows.push(post.row)
+      out.outcomes.push(...post.outcomes)
     }
   }
   for (const raw of Object.values(f.answers ?? {})) {
-    const answer = validateAnswerRecord(raw)
-    if (!answer.ok) {
-      out.skipped++
-      continue
-    }
-    const a = answer.value
-    out.answers.push({
-      feed: feedUrl,
-      id: a.id,
-      author: f.owner,
-      neighbourhood: f.neighbourhood,
-      postFeed: a.post.feed,
-      post: a.post.id,
-      message: a.message,
-      createdAt: a.createdAt,
-      withdrawn: a.withdrawnAt !== undefined,
-    })
+    const answer = projectAnswer(raw, f, feedUrl)
+    if (answer) out.answers.push(answer)
+    else out.skipped++
   }
   for (const raw of Object.values(f.comments ?? {})) {
-    const comment = validateCommentRecord(raw)
-    if (!comment.ok) {
-      out.skipped++
-      continue
-    }
-    const c = comment.value
-    out.comments.push({
-      feed: feedUrl,
-      id: c.id,
-      author: f.owner,
-      neighbourhood: f.neighbourhood,
-      postFeed: c.post.feed,
-      post: c.post.id,
-      body: c.body,
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt ?? c.createdAt,
-    })
+    const comment = projectComment(raw, f, feedUrl)
+    if (comment) out.comments.push(comment)
+    else out.skipped++
   }
-  out.rows.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
+  out.rows.sort(newestFirst)
   return out
+}
+
+const newestFirst = (a: PostRow, b: PostRow) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1)
+
+type Envelope = Pick<FeedDoc, 'neighbourhood' | 'owner'>
+
+/** One post record to its row and outcomes; undefined when it fails validation. */
+function projectPost(raw: unknown, f: Envelope, feedUrl: DocUrl): { row: PostRow; outcomes: OutcomeRow[] } | undefined {
+  const post = validatePostRecord(raw)
+  if (!post.ok) return undefined
+  const p = post.value
+  const acceptedAt = { ...(p.accepted ?? {}) }
+  const outcomes = { ...(p.outcomes ?? {}) } as Record<string, Outcome>
+  const row: PostRow = {
+    id: p.id,
+    neighbourhood: f.neighbourhood,
+    feed: feedUrl,
+    author: f.owner,
+    kind: p.kind,
+    category: p.category,
+    title: p.title,
+    body: p.body,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt ?? p.createdAt,
+    themes: [...(p.themes ?? [])],
+    status: p.status ?? 'open',
+    expiresAt: p.expiresAt,
+    closedAt: p.closedAt,
+    whenStart: p.when?.start,
+    whenEnd: p.when?.end,
+    lat: p.place?.lat,
+    lon: p.place?.lon,
+    accepted: (Object.keys(acceptedAt) as MemberId[]).sort((a, b) => (acceptedAt[a] ?? 0) - (acceptedAt[b] ?? 0)),
+    acceptedAt,
+    outcomes,
+  }
+  return {
+    row,
+    outcomes: Object.entries(outcomes).map(([helper, o]) => ({
+      key: `${feedUrl} ${p.id} ${helper}`,
+      neighbourhood: f.neighbourhood,
+      postFeed: feedUrl,
+      post: p.id,
+      postTitle: p.title,
+      from: f.owner,
+      helper: helper as MemberId,
+      kind: o.kind,
+      note: o.kind === 'thanks' ? String(o.note) : '',
+      at: o.at,
+    })),
+  }
+}
+
+function projectAnswer(raw: unknown, f: Envelope, feedUrl: DocUrl): AnswerRow | undefined {
+  const answer = validateAnswerRecord(raw)
+  if (!answer.ok) return undefined
+  const a = answer.value
+  return {
+    feed: feedUrl,
+    id: a.id,
+    author: f.owner,
+    neighbourhood: f.neighbourhood,
+    postFeed: a.post.feed,
+    post: a.post.id,
+    message: a.message,
+    createdAt: a.createdAt,
+    withdrawn: a.withdrawnAt !== undefined,
+  }
+}
+
+function projectComment(raw: unknown, f: Envelope, feedUrl: DocUrl): CommentRow | undefined {
+  const comment = validateCommentRecord(raw)
+  if (!comment.ok) return undefined
+  const c = comment.value
+  return {
+    feed: feedUrl,
+    id: c.id,
+    author: f.owner,
+    neighbourhood: f.neighbourhood,
+    postFeed: c.post.feed,
+    post: c.post.id,
+    body: c.body,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt ?? c.createdAt,
+  }
 }
 
 export interface NeighbourhoodProjection {
@@ -242,4 +260,119 @@ export function projectNeighbourhood(doc: unknown, url: DocUrl): NeighbourhoodPr
     },
     members,
   }
+}
+
+/** What changed in a feed's rows since the previous {@link FeedProjectionCache.update}. */
+export interface FeedChanges {
+  /** Rows of entries that are new or whose record changed. */
+  rows: PostRow[]
+  answers: AnswerRow[]
+  comments: CommentRow[]
+  /** Outcomes of the posts in `rows` (theirs replace whatever those posts had). */
+  outcomes: OutcomeRow[]
+  /** IDs of entries gone from the feed (or no longer valid). */
+  removed: { posts: PostId[]; answers: AnswerId[]; comments: CommentId[] }
+}
+
+interface Entry<R> {
+  /** The record as the document held it: Automerge keeps unchanged records as the same object. */
+  raw: unknown
+  /** Its projection, or undefined when it failed validation. */
+  value: R | undefined
+}
+
+/**
+ * One feed's projection, kept between changes so that the next projection touches only what changed.
+ * Automerge shares every record a change did not touch between the old and the new version of a
+ * document, so a record that is the same object as last time gives the same row and is neither
+ * validated nor projected again: a comment in a feed of a thousand posts projects one row, not three
+ * thousand. The rows are always those {@link projectFeed} gives for the same document.
+ */
+export class FeedProjectionCache {
+  readonly #feedUrl: DocUrl
+  #envelope: Envelope | undefined
+  readonly #posts = new Map<string, Entry<{ row: PostRow; outcomes: OutcomeRow[] }>>()
+  readonly #answers = new Map<string, Entry<AnswerRow>>()
+  readonly #comments = new Map<string, Entry<CommentRow>>()
+
+  constructor(feedUrl: DocUrl) {
+    this.#feedUrl = feedUrl
+  }
+
+  /** Projects `doc` (the feed's current version): every row, and what changed since the last call. */
+  update(doc: unknown): { projection: FeedProjection; changes: FeedChanges } {
+    const feed = validateFeed(doc)
+    const f = feed.ok ? feed.value : undefined
+    const url = this.#feedUrl
+    // A new neighbourhood or owner changes every row (and an invalid feed has none): start afresh.
+    const gone: FeedChanges['removed'] = { posts: [], answers: [], comments: [] }
+    if (!f || this.#envelope?.neighbourhood !== f.neighbourhood || this.#envelope.owner !== f.owner) {
+      for (const e of this.#posts.values()) if (e.value) gone.posts.push(e.value.row.id)
+      for (const e of this.#answers.values()) if (e.value) gone.answers.push(e.value.id)
+      for (const e of this.#comments.values()) if (e.value) gone.comments.push(e.value.id)
+      this.#posts.clear()
+      this.#answers.clear()
+      this.#comments.clear()
+      this.#envelope = f && { neighbourhood: f.neighbourhood, owner: f.owner }
+    }
+    const empty = { rows: [], answers: [], comments: [], outcomes: [] }
+    if (!f) return { projection: { ...empty, skipped: 0, valid: false }, changes: { ...empty, removed: gone } }
+    // Validation copies the records; the document's own objects are the ones Automerge shares.
+    const source = doc as { posts: Record<string, unknown>; answers?: Record<string, unknown>; comments?: Record<string, unknown> }
+    const posts = refresh(this.#posts, source.posts, (raw) => projectPost(raw, f, url), (p) => p.row.id)
+    const answers = refresh(this.#answers, source.answers ?? {}, (raw) => projectAnswer(raw, f, url), (a) => a.id)
+    const comments = refresh(this.#comments, source.comments ?? {}, (raw) => projectComment(raw, f, url), (c) => c.id)
+    return {
+      projection: {
+        rows: posts.all.map((p) => p.row).sort(newestFirst),
+        answers: answers.all,
+        comments: comments.all,
+        outcomes: posts.all.flatMap((p) => p.outcomes),
+        skipped: posts.skipped + answers.skipped + comments.skipped,
+        valid: true,
+      },
+      changes: {
+        rows: posts.changed.map((p) => p.row),
+        answers: answers.changed,
+        comments: comments.changed,
+        outcomes: posts.changed.flatMap((p) => p.outcomes),
+        removed: {
+          posts: [...gone.posts, ...posts.removed] as PostId[],
+          answers: [...gone.answers, ...answers.removed] as AnswerId[],
+          comments: [...gone.comments, ...comments.removed] as CommentId[],
+        },
+      },
+    }
+  }
+}
+
+/**
+ * Brings `entries` up to `records`, projecting only the records that are not the object seen last time.
+ * `removed`: IDs whose row is gone (the record was deleted, became invalid, or now says another ID).
+ */
+function refresh<R>(entries: Map<string, Entry<R>>, records: Record<string, unknown>, project: (raw: unknown) => R | undefined, idOf: (r: R) => string) {
+  const all: R[] = []
+  const changed: R[] = []
+  const removed: string[] = []
+  let skipped = 0
+  const seen = new Set<string>()
+  for (const [key, raw] of Object.entries(records)) {
+    seen.add(key)
+    let entry = entries.get(key)
+    if (!entry || entry.raw !== raw) {
+      const before = entry?.value
+      entry = { raw, value: project(raw) }
+      entries.set(key, entry)
+      if (entry.value) changed.push(entry.value)
+      if (before && (!entry.value || idOf(before) !== idOf(entry.value))) removed.push(idOf(before))
+    }
+    if (entry.value) all.push(entry.value)
+    else skipped++
+  }
+  for (const [key, entry] of entries) {
+    if (seen.has(key)) continue
+    entries.delete(key)
+    if (entry.value) removed.push(idOf(entry.value))
+  }
+  return { all, changed, removed, skipped }
 }

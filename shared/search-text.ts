@@ -65,11 +65,20 @@ export function stem(word: string): string {
   return w
 }
 
+/** Terms already processed: a board of 10,000 posts has 150,000 words but only a few thousand distinct ones. */
+const processed = new Map<string, string | null>()
+/** Enough for any neighbourhood's vocabulary; past it the memo starts again rather than growing without bound. */
+const PROCESSED_MAX = 50_000
+
 /** One token to its indexed form (folded, stemmed), or `null` for a stop word. Expects the output of `tokenize`. */
 export function processTerm(term: string): string | null {
+  const known = processed.get(term)
+  if (known !== undefined) return known
   const lower = term.normalize('NFC').toLowerCase()
-  if (!lower || STOP_WORDS.has(lower)) return null
-  return stem(foldText(lower))
+  const out = !lower || STOP_WORDS.has(lower) ? null : stem(foldText(lower))
+  if (processed.size >= PROCESSED_MAX) processed.clear()
+  processed.set(term, out)
+  return out
 }
 
 /** The terms a query searches for, in order; empty when it holds only stop words and punctuation. */

@@ -5,15 +5,9 @@
  * The device is filled through the app's own path: the board's documents are put on the relay, a fresh
  * Chromium profile joins the neighbourhood by its invitation link, and the app syncs and projects them.
  */
-import type { Page } from 'playwright-core'
-import { launchBrowser } from '../../tests/e2e/browser.ts'
-import { boardOptions, buildAutomerge, generateBoard, idOf } from '../generate.ts'
-import { ensureAppBuild } from '../lib/app-build.ts'
-import { cached } from '../lib/cache.ts'
-import { amDevice } from '../lib/devices.ts'
+import { fillDevice } from '../lib/filled-device.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
-import { startServer } from '../lib/server-process.ts'
-import { sleep, waitUntil } from '../lib/wait.ts'
+import { sleep } from '../lib/wait.ts'
 
 interface Probe {
   /** performance.now() (ms since the navigation started) a frame after the first post appeared. */
@@ -40,30 +34,6 @@ function paintProbe(): void {
   document.addEventListener('DOMContentLoaded', () => (state.domContentLoaded = performance.now()))
 }
 
-/** Posts in the app's query index (Dexie database `placette-index`), read straight from IndexedDB. */
-function indexedPosts(page: Page): Promise<number> {
-  return page.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        const open = indexedDB.open('placette-index')
-        open.onerror = () => resolve(0)
-        open.onsuccess = () => {
-          const db = open.result
-          if (!db.objectStoreNames.contains('posts')) {
-            db.close()
-            return resolve(0)
-          }
-          const count = db.transaction('posts', 'readonly').objectStore('posts').count()
-          count.onsuccess = () => {
-            resolve(count.result)
-            db.close()
-          }
-          count.onerror = () => resolve(0)
-        }
-      }),
-  )
-}
-
 export const coldStart: Scenario = {
   id: 'cold-start',
   title: 'Cold start offline in Chromium',
@@ -71,51 +41,10 @@ export const coldStart: Scenario = {
   async run(ctx: RunContext) {
     const posts = ctx.quick ? 300 : 10_000
     const reloads = ctx.quick ? 1 : 7
-    const build = await ensureAppBuild(ctx.root, ctx.log)
-    const options = boardOptions(`catch-up-${posts}`, posts, ctx.quick ? { members: 20 } : {})
-    const board = generateBoard(options)
-    ctx.log(`cold-start: building the ${posts}-post board (cached after the first time)`)
-    const docs = cached('catch-up-automerge', options, () => buildAutomerge(board))
-    const server = await startServer('placette', { staticDir: build.dir })
-    const browser = await launchBrowser()
     const probes: Probe[] = []
-    let fillSeconds: number | undefined
-    let stored = 0
+    const device = await fillDevice(ctx, 'cold-start', posts, paintProbe)
+    const { build, page, context, fillSeconds } = device
     try {
-      ctx.log('cold-start: putting the board on the relay')
-      const seeder = amDevice('placette', server.wsUrl)
-      const handles = seeder.importDocs(docs.full)
-      await waitUntil(() => [...handles.values()].every((h) => seeder.serverHas(h)), 'the relay to hold the board', 300_000, 50)
-      await seeder.close()
-
-      const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 } })
-      await context.addInitScript(paintProbe)
-      const page = await context.newPage()
-      page.on('pageerror', (e) => ctx.log(`cold-start: page error: ${e.message}`))
-      const fillStart = performance.now()
-      ctx.log('cold-start: joining the neighbourhood in Chromium by its invitation link')
-      await page.goto(`${server.url}/join/${idOf(board.neighbourhoodUrl)}`)
-      await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 60_000 })
-      await page.getByLabel('Votre prénom ou votre nom').fill('Benchmark', { timeout: 120_000 })
-      await page.getByRole('button', { name: 'Rejoindre le quartier' }).click()
-      let lastLog = 0
-      await waitUntil(
-        async () => {
-          stored = await indexedPosts(page)
-          if (performance.now() - lastLog > 15_000) {
-            lastLog = performance.now()
-            ctx.log(`cold-start: ${stored} of ${posts} posts in the device's index`)
-          }
-          return stored >= posts
-        },
-        `the app to store ${posts} posts`,
-        ctx.quick ? 120_000 : 1_200_000,
-        500,
-      )
-      fillSeconds = (performance.now() - fillStart) / 1000
-      await page.locator('article').first().waitFor({ timeout: 120_000 })
-      // Let the app finish writing (sync states, the projector) before going offline.
-      await sleep(3000)
       await context.setOffline(true)
       for (let i = 0; i <= reloads; i++) {
         await page.reload({ timeout: 120_000 })
@@ -128,14 +57,13 @@ export const coldStart: Scenario = {
       }
       await context.close()
     } finally {
-      await browser.close()
-      await server.stop()
+      await device.close()
     }
     const figures: Figure[] = [
       { measure: `navigation → first post painted, offline, ${posts.toLocaleString('en')} posts stored`, unit: 'ms', values: { placette: probes.map((p) => p.painted) }, goal: { max: 400, text: '≤ 400 ms' } },
       { measure: 'navigation → DOMContentLoaded (same reloads)', unit: 'ms', values: { placette: probes.map((p) => p.domContentLoaded) } },
       { measure: 'posts in the DOM when the board is first painted', unit: 'posts', values: { placette: probes.map((p) => p.articles) }, digits: 0 },
-      { measure: `filling the device through the app (join → ${posts.toLocaleString('en')} posts indexed)`, unit: 's', values: { placette: fillSeconds === undefined ? [] : [fillSeconds] }, digits: 0 },
+      { measure: `filling the device through the app (join → ${posts.toLocaleString('en')} posts indexed)`, unit: 's', values: { placette: [fillSeconds] }, digits: 0 },
     ]
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
     const painted = med(probes.map((p) => p.painted))

@@ -15,6 +15,8 @@ export interface BoardPage {
   total?: number
   /** True while the search index is first being built: the posts are not results yet. */
   preparing?: boolean
+  /** The words these posts are the results for (absent while preparing): lets a page tell stale results from fresh ones. */
+  query?: string
 }
 
 export interface BoardRequest {

@@ -41,7 +41,7 @@ export function createBoardView(request: Accessor<BoardRequest>): BoardView {
     | { mode: 'none' }
     | { mode: 'preparing' }
     | { mode: 'browse'; n: DocUrl; request: BoardRequest }
-    | { mode: 'search'; keys: PostKey[]; total: number }
+    | { mode: 'search'; keys: PostKey[]; total: number; query: string }
   const plan = createMemo((): Plan => {
     const n = app.profile()?.neighbourhood
     if (!n) return { mode: 'none' }
@@ -51,7 +51,7 @@ export function createBoardView(request: Accessor<BoardRequest>): BoardView {
     const now = Date.now()
     let hits = search.search(r.params.q, (f) => matchesFilters(f, r.params, now))
     if (r.params.order === 'near' && r.here) hits = nearestFirst(hits, r.here, (h) => h.facet)
-    return { mode: 'search', keys: hits.slice(0, r.limit).map((h) => h.key), total: hits.length }
+    return { mode: 'search', keys: hits.slice(0, r.limit).map((h) => h.key), total: hits.length, query: r.params.q }
   })
 
   const page = createLiveQuery(
@@ -64,10 +64,10 @@ export function createBoardView(request: Accessor<BoardRequest>): BoardView {
           return { posts: [], hasMore: false, preparing: true }
         case 'search': {
           const rows = (await app.db.posts.bulkGet(p.keys)).filter((r): r is BoardPost => r !== undefined)
-          return { posts: rows, hasMore: p.total > p.keys.length, total: p.total }
+          return { posts: rows, hasMore: p.total > p.keys.length, total: p.total, query: p.query }
         }
         case 'browse':
-          return browse(app.db, p.n, p.request, Date.now())
+          return { ...(await browse(app.db, p.n, p.request, Date.now())), query: p.request.params.q }
       }
     },
     undefined,

@@ -1,5 +1,5 @@
 import { createEffect, createRoot, createSignal, on, onCleanup, type Accessor } from 'solid-js'
-import { liveQuery } from 'dexie'
+import Dexie from 'dexie'
 import { useApp, type AppStore } from './app.tsx'
 import type { PostFacet } from '../../shared/board-query.ts'
 import type { PostSearchIndex, SearchHit } from './search-index.ts'
@@ -14,8 +14,8 @@ export type SearchState = 'idle' | 'preparing' | 'ready' | 'failed'
  * Offline full-text search over the current neighbourhood's posts and their comments.
  *
  * Nothing happens until `warm()`: then MiniSearch (a separate chunk) loads and the index is built from
- * the Dexie rows, so the board's first paint never waits for it. From then on a live query over the
- * posts and comments keeps it current, re-indexing only the posts that changed.
+ * the Dexie rows, so the board's first paint never waits for it. From then on every write to the posts
+ * or comments (from this tab or another) reads them again, re-indexing only the posts that changed.
  */
 export interface SearchStore {
   /** Starts building the index if it is not yet; call it when the person reaches for the search box. */
@@ -83,21 +83,45 @@ function createSearchStore(app: AppStore): SearchStore {
       (n) => {
         if (!n) return
         const gen = ++generation
+        const hood = n
         setState('preparing')
-        const rows = liveQuery(() =>
-          Promise.all([
-            app.db.posts.where('[neighbourhood+createdAt]').between([n, -Infinity], [n, Infinity]).toArray(),
-            app.db.comments.where('neighbourhood').equals(n).toArray(),
-          ]),
-        )
-        const subscription = rows.subscribe({
-          next: ([posts, comments]) => {
-            latest = { gen, posts, comments }
-            void pump()
-          },
-          error: fail,
+        // Plain reads, woken by Dexie's mutation events, rather than a live query: a live query also
+        // records every key it read (twenty thousand posts and comments), which cost more than the reads.
+        const tables = [`idb://${app.db.name}/posts/`, `idb://${app.db.name}/comments/`]
+        let reading = false
+        let again = false
+        let stopped = false
+        async function read() {
+          if (reading) return void (again = true)
+          reading = true
+          try {
+            do {
+              again = false
+              const [posts, comments] = await app.db.transaction('r', app.db.posts, app.db.comments, () =>
+                Promise.all([
+                  app.db.posts.where('[neighbourhood+createdAt]').between([hood, -Infinity], [hood, Infinity]).toArray(),
+                  app.db.comments.where('neighbourhood').equals(hood).toArray(),
+                ]),
+              )
+              if (stopped) return
+              latest = { gen, posts, comments }
+              void pump()
+            } while (again && !stopped)
+          } catch (e) {
+            fail(e)
+          } finally {
+            reading = false
+          }
+        }
+        const onMutated = (parts: Record<string, unknown>) => {
+          if (tables.some((t) => t in parts)) void read()
+        }
+        Dexie.on('storagemutated', onMutated)
+        void read()
+        onCleanup(() => {
+          stopped = true
+          Dexie.on('storagemutated').unsubscribe(onMutated)
         })
-        onCleanup(() => subscription.unsubscribe())
       },
     ),
   )

@@ -101,4 +101,31 @@ describe('client projector', () => {
     await expect.poll(async () => (await db.posts.toArray()).map((p) => p.pending)).toEqual([true])
     await expect.poll(async () => (await db.settings.get('pendingChanges'))?.value).toBeGreaterThan(0)
   })
+
+  it('on a new start, rewrites only the rows that differ from the index', async () => {
+    const { db, repo, projector, n, post } = await setup()
+    for (let i = 0; i < 5; i++) post(`Post ${i}`, i)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(async () => (await db.posts.count())).toBe(5)
+    await projector.settled()
+    projector.stop()
+    // The index went stale while the app was closed: one title is wrong.
+    const [first] = await db.posts.toArray()
+    await db.posts.update([first!.feed, first!.id], { title: 'Stale' })
+    const written: string[] = []
+    const count = (table: string) => (_key: unknown, row: { id?: string }) => void written.push(`${table} ${row?.id}`)
+    db.posts.hook('creating', count('posts'))
+    db.posts.hook('updating', (_mods, _key, row) => void written.push(`posts ${row.id}`))
+    db.comments.hook('creating', count('comments'))
+
+    const again = new Projector(repo, db, new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' }))
+    cleanup.push(async () => {
+      await again.settled()
+      again.stop()
+    })
+    await again.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(async () => (await db.posts.get([first!.feed, first!.id]))?.title).toBe(first!.title)
+    await again.settled()
+    expect(written).toEqual([`posts ${first!.id}`])
+  })
 })

@@ -1,8 +1,8 @@
 import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
-import { projectFeed, projectNeighbourhood } from '../../shared/projector.ts'
+import { FeedProjectionCache, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
-import type { Table } from 'dexie'
+import type { Collection, Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
 import type { StorageHealth } from './storage-health.ts'
@@ -11,12 +11,26 @@ type Kind = 'neighbourhood' | 'feed'
 /** Stands for the status bar's count of unsent changes among the index writes that failed. */
 const PENDING_COUNT = 'pending-count'
 
-/** Replaces the rows a feed contributed to a table keyed by [feed, id]. */
-async function replaceByFeed<R extends { feed: string; id: string }>(table: Table<R, [string, string]>, feed: DocUrl, rows: R[]): Promise<void> {
-  const keep = new Set(rows.map((r) => r.id))
-  const stale = await table.where('feed').equals(feed).primaryKeys()
-  await table.bulkDelete(stale.filter(([, id]) => !keep.has(id)))
-  await table.bulkPut(rows)
+/**
+ * Makes the rows `existing` selects exactly `rows`, writing only those that differ from what is stored:
+ * on a cold start every feed is projected again, and rewriting identical rows would wake every live
+ * query of the app (the board, the search index) two hundred times for nothing.
+ */
+async function replaceRows<R, K, I>(table: Table<R, K, I>, existing: Collection<R, K, I>, rows: readonly R[], keyOf: (r: R) => K): Promise<void> {
+  const stored = new Map<string, { key: K; json: string }>()
+  for (const r of await existing.toArray()) {
+    const key = keyOf(r)
+    stored.set(JSON.stringify(key), { key, json: JSON.stringify(r) })
+  }
+  const changed: R[] = []
+  for (const r of rows) {
+    const id = JSON.stringify(keyOf(r))
+    const before = stored.get(id)
+    stored.delete(id)
+    if (before?.json !== JSON.stringify(r)) changed.push(r)
+  }
+  if (stored.size) await table.bulkDelete([...stored.values()].map((s) => s.key))
+  if (changed.length) await table.bulkPut(changed as unknown as I[])
 }
 
 /**
@@ -38,6 +52,8 @@ export class Projector {
   /** Documents whose rows could not be written (a full device): projected again on a retry. */
   readonly #unwritten = new Set<DocUrl | typeof PENDING_COUNT>()
   readonly #health: StorageHealth | undefined
+  /** Each feed's last projection, so a change rewrites only the rows it touched. */
+  readonly #feeds = new Map<DocUrl, FeedProjectionCache>()
   #flushing: Promise<void> | undefined
   #stopRelayWatch: () => void
 
@@ -58,6 +74,9 @@ export class Projector {
 
   /** Marks documents as this device's own writing, whose unsynced changes the status bar counts. */
   setOwn(urls: readonly DocUrl[]): void {
+    // A feed that stops being this device's own is written whole once more, to clear its pending marks.
+    for (const url of this.#own) if (!urls.includes(url)) this.#feeds.delete(url)
+    for (const url of this.#own) if (!urls.includes(url)) this.#schedule(url)
     this.#own.clear()
     for (const url of urls) this.#own.add(url)
     for (const url of urls) this.#schedule(url)
@@ -76,6 +95,7 @@ export class Projector {
   /** Drops the index tables and projects every watched document again. */
   async rebuild(): Promise<void> {
     await this.settled()
+    this.#feeds.clear()
     await this.#db.transaction('rw', INDEX_TABLES.map((t) => this.#db.table(t)), async () => {
       for (const t of INDEX_TABLES) await this.#db.table(t).clear()
     })
@@ -141,6 +161,8 @@ export class Projector {
       this.#unwritten.delete(what)
     } catch (e) {
       this.#unwritten.add(what)
+      // The cache moved on but the rows were not written: next time, compare the whole feed with the index.
+      if (what !== PENDING_COUNT) this.#feeds.delete(what)
       if (!this.#health) throw e
       this.#health.failed('index', e, this.#unwritten.size)
     }
@@ -161,18 +183,46 @@ export class Projector {
       for (const m of projection.members) void this.#watch(m.feed, 'feed')
       return
     }
-    const projection = projectFeed(doc, url)
+    let cache = this.#feeds.get(url)
+    const first = !cache
+    if (!cache) this.#feeds.set(url, (cache = new FeedProjectionCache(url)))
+    const { projection, changes } = cache.update(doc)
+    const db = this.#db
+    const tables = [db.posts, db.answers, db.comments, db.outcomes]
+    if (!first && !this.#own.has(url)) {
+      // Someone else's feed seen before: write only the rows this change touched.
+      const keys = (ids: readonly string[]) => ids.map((id): [string, string] => [url, id])
+      const notPending = <R>(r: R) => ({ ...r, pending: false })
+      const touched = [...changes.rows.map((r) => r.id), ...changes.removed.posts]
+      if (!touched.length && !changes.answers.length && !changes.comments.length && !changes.removed.answers.length && !changes.removed.comments.length) return
+      await db.transaction('rw', tables, async () => {
+        // Only tables that change are written: every write wakes the live queries reading that table.
+        if (changes.removed.posts.length) await db.posts.bulkDelete(keys(changes.removed.posts))
+        if (changes.rows.length) await db.posts.bulkPut(changes.rows.map(notPending))
+        if (changes.removed.answers.length) await db.answers.bulkDelete(keys(changes.removed.answers))
+        if (changes.answers.length) await db.answers.bulkPut(changes.answers.map(notPending))
+        if (changes.removed.comments.length) await db.comments.bulkDelete(keys(changes.removed.comments))
+        if (changes.comments.length) await db.comments.bulkPut(changes.comments.map(notPending))
+        // Outcomes are keyed `${feed} ${post} ${helper}`: replace those of every post touched.
+        for (const id of touched) {
+          const mine = changes.outcomes.filter((o) => o.post === id)
+          await replaceRows(db.outcomes, db.outcomes.where('key').startsWith(`${url} ${id} `), mine, (r) => r.key)
+        }
+      })
+      return
+    }
+    // This device's own feed (whose rows say whether the relay has them yet), or a feed's first
+    // projection since the app started: replace everything the feed contributed.
     const synced = this.#own.has(url) ? await this.#idsKnownToRelay(url, doc) : undefined
     const pending = <R extends { id: string }>(r: R) => ({ ...r, pending: synced ? !synced.has(r.id) : false })
     const posts: BoardPost[] = projection.rows.map(pending)
-    const db = this.#db
-    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
+    await db.transaction('rw', tables, async () => {
       // Replace what this feed contributed: rows it no longer has are gone (deleted means deleted).
-      await replaceByFeed(db.posts, url, posts)
-      await replaceByFeed(db.answers, url, projection.answers.map(pending))
-      await replaceByFeed(db.comments, url, projection.comments.map(pending))
-      await db.outcomes.where('postFeed').equals(url).delete()
-      await db.outcomes.bulkPut(projection.outcomes)
+      const byFeedAndId = (r: { feed: string; id: string }): [string, string] => [r.feed, r.id]
+      await replaceRows(db.posts, db.posts.where('feed').equals(url), posts, byFeedAndId)
+      await replaceRows(db.answers, db.answers.where('feed').equals(url), projection.answers.map(pending), byFeedAndId)
+      await replaceRows(db.comments, db.comments.where('feed').equals(url), projection.comments.map(pending), byFeedAndId)
+      await replaceRows(db.outcomes, db.outcomes.where('postFeed').equals(url), projection.outcomes, (r) => r.key)
     })
   }
 

@@ -33,7 +33,7 @@ function fillTheDisk() {
 
 describe('a device that runs out of space', () => {
   it('keeps a post in memory, still sends it, says so, and writes it once there is room', async () => {
-    const relay = await startRelay()
+    const relay = await startRelay({ access: 'open' })
     cleanups.push(() => relay.stop())
     const docsDb = `docs-${randomId(8)}`
     const health = new StorageHealth({ retryDelaysMs: [] })
