@@ -1,3 +1,4 @@
+import { Conversation } from './views/Conversation.tsx'
 import { Neighbours } from './views/Neighbours.tsx'
 import { Route, Router } from '@solidjs/router'
 import { Layout } from './views/Layout.tsx'
@@ -23,6 +24,7 @@ export function App() {
       <Route path="/new" component={NewPost} />
       <Route path="/invite" component={Invite} />
       <Route path="/voisins" component={Neighbours} />
+      <Route path="/messages/:member" component={Conversation} />
       <Route path="/settings" component={Settings} />
       <Route path="/besoins" component={OpenNeeds} />
       <Route path="/post/:feed/:id" component={PostPage} />

@@ -7,7 +7,7 @@ import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { PlacetteError, Reason } from '../../shared/errors.ts'
 import { defaultLanguage, isLanguage, setLanguage, type Language } from '../i18n/index.ts'
 import type { RelayConnection } from '../sync/websocket-adapter.ts'
-import type { CreateNeighbourhoodInput } from './commands.ts'
+import type { ChatMessage, CreateNeighbourhoodInput } from './commands.ts'
 import { createLiveQuery } from './live.ts'
 import { createDirectStore, type DirectStore } from './direct.ts'
 import { StorageHealth, type StorageHealthState } from '../sync/storage-health.ts'
@@ -41,6 +41,9 @@ export interface AppStore {
   /** A référent's signed invitation. */
   makeInvitation(options: { validDays: number; uses: number }): Promise<{ token: string; expires: number }>
   vouch(member: MemberId): Promise<void>
+  /** Private messages with one neighbour, sealed for the two of them. */
+  sendMessage(them: MemberId, text: string): Promise<void>
+  watchConversation(them: MemberId, onChange: (messages: ChatMessage[]) => void): Promise<() => void>
   post(input: PostInput): Promise<PostRef>
   editPost(id: PostId, input: PostInput): Promise<void>
   deletePost(id: PostId): Promise<void>
@@ -182,6 +185,8 @@ export async function createAppStore(): Promise<AppStore> {
     },
     makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
     vouch: (member) => withEngine((rt, c, p) => c.vouchFor(rt, p, member)),
+    sendMessage: (them, text) => withEngine((rt, c, p) => c.sendMessage(rt, p, them, text)),
+    watchConversation: (them, onChange) => withEngine((rt, c, p) => c.watchConversation(rt, p, them, onChange)),
     post: (input) => withEngine((rt, c, p) => c.postItem(rt, db, p, input)),
     editPost: (id, input) => withEngine((rt, c, p) => c.editPost(rt, db, p, id, input)),
     deletePost: (id) => withEngine((rt, c, p) => c.deletePost(rt, p, id)),

@@ -435,3 +435,5 @@ export async function importNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profi
   if (profile) await rt.projector.settled()
   return { neighbourhood: file.neighbourhood, changed }
 }
+
+export { sendMessage, watchConversation, type ChatMessage } from './conversation-commands.ts'

@@ -1,5 +1,6 @@
 import { For, Show, createSignal } from 'solid-js'
 import type { MemberId } from '../../shared/ids.ts'
+import { A } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 
@@ -77,6 +78,11 @@ export function Neighbours() {
                     <span class="status-tag status-tag--referent">{t('member.referent')}</span>
                   </Show>
                 </p>
+                <Show when={m.id !== app.profile()?.id}>
+                  <A class="button button--secondary" href={`/messages/${m.id}`}>
+                    {t('messages.write', { name: m.displayName })}
+                  </A>
+                </Show>
               </li>
             )}
           </For>

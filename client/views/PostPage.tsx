@@ -64,6 +64,11 @@ export function PostPage() {
                 </article>
                 <Show when={!mine()}>
                   <HelpBox post={post()} answers={d().answers} status={status()} />
+                  <p>
+                    <A class="button button--secondary" href={`/messages/${post().author}`}>
+                      {t('messages.contact', { name: name(post().author) })}
+                    </A>
+                  </p>
                 </Show>
                 <Answers post={post()} answers={d().answers} status={status()} mine={mine()} name={name} />
                 <Show when={mine()}>

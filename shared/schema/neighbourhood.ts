@@ -42,6 +42,8 @@ export interface MemberEntry {
   revokes?: Record<MemberId, number>
   /** Set when the member left; their feed is then erased. */
   leftAt?: number
+  /** Conversations this member started, under locators only the two members can compute (schema/conversation.ts). */
+  conversations?: Record<string, DocUrl>
 }
 
 const text = requiredText
@@ -65,6 +67,7 @@ export const memberEntrySchema = v.looseObject({
   names: v.optional(v.record(memberId, timestamp)),
   revokes: v.optional(v.record(memberId, timestamp)),
   leftAt: v.optional(timestamp),
+  conversations: v.optional(v.record(v.pipe(v.string(), v.maxLength(40)), docUrl)),
 })
 
 /** The name a member shows to the neighbourhood (the create, join and profile forms). */

@@ -182,7 +182,7 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
       case 'other':
         return { ok: false, reason: 'unknown-kind', detail: 'not a Placette document', close: true }
       case 'conversation':
-        return kind.members.includes(session.id) ? this.#applyToShadow(docId, message.data) : { ok: false, reason: 'not-yours', detail: 'conversation of others', close: true }
+        return kind.members.includes(session.id) ? this.#checkConversationWrite(session, docId, message.data) : { ok: false, reason: 'not-yours', detail: 'conversation of others', close: true }
       case 'neighbourhood':
       case 'none':
         return this.#checkShadowWrite(session, docId, kind, message.data)
@@ -227,9 +227,18 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     return { ok: true }
   }
 
-  #applyToShadow(docId: string, data: Uint8Array): WriteVerdict {
-    const after = applied(this.#shadows.get(docId) ?? A.init(), data)
+  /** Each of the two writes only entries marked as theirs. */
+  #checkConversationWrite(session: Session, docId: string, data: Uint8Array): WriteVerdict {
+    const base = this.#shadows.get(docId) ?? A.init()
+    const after = applied(base, data)
     if (!after) return { ok: false, reason: 'incomplete', detail: 'changes whose history the relay lacks', close: false }
+    const before = (base as { entries?: Record<string, { from?: unknown }> }).entries ?? {}
+    const now = (after as { entries?: Record<string, { from?: unknown }> }).entries ?? {}
+    for (const { path } of A.diff(after, A.getHeads(base), A.getHeads(after))) {
+      const id = path[1]
+      const mine = path[0] === 'entries' && typeof id === 'string' && now[id]?.from === session.id && (before[id] === undefined || before[id]?.from === session.id)
+      if (!mine) return { ok: false, reason: 'not-yours', detail: `writes at ${path.slice(0, 2).join('.')}`, close: true }
+    }
     this.#setShadow(docId, after)
     return { ok: true }
   }

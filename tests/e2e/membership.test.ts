@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp } from './browser.ts'
+
+/** Every byte of every file under `dir`. */
+async function readEverything(dir: string): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)))
+  }
+  return Buffer.concat(parts)
+}
 
 const world = e2eWorld()
 
@@ -22,15 +33,35 @@ describe('membership in Chromium', () => {
     await karim.getByRole('link', { name: 'Voisins' }).click()
     const welcome = karim.getByRole('region', { name: 'Nouveaux voisins à accueillir' })
     await welcome.getByRole('button', { name: 'Je connais Lucie' }).click()
-    await karim.getByRole('region', { name: /^Membres/ }).getByText('Lucie').waitFor()
+    await karim.getByRole('region', { name: /^Membres/ }).getByText('Lucie', { exact: true }).waitFor()
     await expect(karim.getByRole('region', { name: 'Nouveaux voisins à accueillir' }).count()).resolves.toBe(0)
 
     // Lucie's device learns it through the relay.
     await lucie.getByRole('link', { name: 'Voisins' }).click()
     await lucie.getByRole('region', { name: /^Membres \(2\)/ }).waitFor()
     await expect(lucie.getByRole('note').count()).resolves.toBe(0)
+
+    // A private message: readable by the two of them, ciphertext for the relay (a canary shows it).
+    const canary = `canari-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+    await lucie.getByRole('link', { name: 'Écrire à Karim' }).click()
+    await lucie.getByLabel('Écrire à Karim').fill(`Bonjour Karim, ${canary}`)
+    await lucie.getByRole('button', { name: 'Envoyer' }).click()
+    await lucie.getByRole('list', { name: 'Messages' }).getByText(canary).waitFor()
+
+    await karim.getByRole('link', { name: 'Voisins' }).click()
+    await karim.getByRole('link', { name: 'Écrire à Lucie' }).click()
+    await karim.getByRole('list', { name: 'Messages' }).getByText(`Bonjour Karim, ${canary}`).waitFor()
+    await karim.getByLabel('Écrire à Lucie').fill('Bonjour Lucie, bienvenue !')
+    await karim.getByRole('button', { name: 'Envoyer' }).click()
+    await lucie.getByRole('list', { name: 'Messages' }).getByText('Bonjour Lucie, bienvenue !').waitFor()
+
+    // The relay stored the conversation, and nowhere in its folder or logs is the text.
     await a.close()
     await b.close()
+    const stored = await readEverything(world.relay.dataDir)
+    expect(stored.length).toBeGreaterThan(0)
+    expect(stored.includes(Buffer.from(canary))).toBe(false)
+    expect(JSON.stringify(world.relay.logs)).not.toContain(canary)
   })
 
   it('says plainly when an invitation link is damaged', async () => {
