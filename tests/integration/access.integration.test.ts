@@ -3,17 +3,17 @@ import WebSocket from 'ws'
 import * as A from '@automerge/automerge'
 import { cbor, Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
-import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
-import { encodeKey, generateMemberKeys, memberIdFor, type MemberKeys } from '../../shared/identity.ts'
+import { encodeKey, generateMemberKeys, type MemberKeys } from '../../shared/identity.ts'
 import { createInvitation } from '../../shared/invitation.ts'
 import { signedSyncUrl } from '../../shared/relay-auth.ts'
 import { CloseCode } from '../../shared/protocol.ts'
 import { newFeed, type FeedDoc } from '../../shared/schema/feed.ts'
-import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
-import type { DocUrl, MemberId, PostId } from '../../shared/ids.ts'
+import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import type { DocUrl, PostId } from '../../shared/ids.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { listFileStorageFirstParts } from '../../sync-server/storage/stored-documents.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { createNeighbourhoodAs, findOrNot, memberDevice, type MemberDevice } from '../helpers/member.ts'
 
 /**
  * The relay's gatekeeping (DESIGN.md §4), as an authorization matrix: each attacker — most of them the
@@ -21,16 +21,7 @@ import { waitFor } from '../helpers/wait-for.ts'
  * refusal, while the legitimate members next to it keep syncing.
  */
 
-class FakeDevice extends EventTarget {
-  navigator = { onLine: true }
-}
-
-interface Member {
-  id: MemberId
-  keys: MemberKeys
-  sync: ClientSync
-  closes: number[]
-}
+type Member = MemberDevice
 
 const docId = (url: string) => url.replace(/^automerge:/, '')
 
@@ -38,19 +29,10 @@ let relay: TestRelay
 const clients: { close(): Promise<void> }[] = []
 
 /** A device of a member, using the app's own sync stack and sign-in. */
-function member(keys: MemberKeys, signIn: { n?: string[]; inv?: string[] }): Member {
-  const closes: number[] = []
-  const sync = createClientSync({
-    relayUrl: relay.wsUrl,
-    WebSocket: WebSocket as never,
-    events: new FakeDevice() as never,
-    signIn: (url, peer) => signedSyncUrl(url, { peer, ...signIn }, keys),
-  })
-  sync.relay.onConnection((c) => {
-    if (c.state === 'refused' && c.code) closes.push(c.code)
-  })
-  clients.push(sync)
-  return { id: memberIdFor(keys.publicKey), keys, sync, closes }
+function member(keys: MemberKeys, signIn: { n?: string[]; inv?: string[] }): MemberDevice {
+  const device = memberDevice(relay.wsUrl, keys, signIn)
+  clients.push(device.sync)
+  return device
 }
 
 /** A raw socket: what the relay says to a connection, as close code and reason. */
@@ -63,31 +45,12 @@ function closeOf(url: string, send?: (ws: WebSocket) => void): Promise<{ code: n
   })
 }
 
-async function findOrNot<T>(repo: Repo, url: string, ms = 1500): Promise<DocHandle<T> | undefined> {
-  const handle = await repo.find<T>(url as AutomergeUrl, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)
-  if (!handle) return undefined
-  await waitFor(() => handle.isReady(), { timeout: ms }).catch(() => undefined)
-  return handle.isReady() ? handle : undefined
-}
-
 let referent: Member
 let neighbour: Member
 let nUrl: AutomergeUrl
 let referentFeed: DocHandle<FeedDoc>
 let neighbourFeed: DocHandle<FeedDoc>
 const now = Date.now()
-
-async function createNeighbourhoodAs(who: Member, name: string) {
-  const n = who.sync.repo.create<NeighbourhoodDoc>()
-  const feed = who.sync.repo.create<FeedDoc>(newFeed(n.url as DocUrl, who.id))
-  n.change((d) =>
-    Object.assign(
-      d,
-      newNeighbourhood({ name, commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: who.id, creatorName: 'Réf', creatorFeed: feed.url as DocUrl, creatorKey: encodeKey(who.keys.publicKey), now }),
-    ),
-  )
-  return { n, feed }
-}
 
 async function joinAs(who: Member, url: AutomergeUrl, token: string): Promise<DocHandle<FeedDoc>> {
   const n = await who.sync.repo.find<NeighbourhoodDoc>(url)

@@ -2,7 +2,9 @@
  * Two relays chained with `--upstream` on loopback: a hall's relay (downstream) that peers with a
  * regional one (upstream), each with stock automerge-repo clients over real sockets and real files.
  */
-import { rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -13,6 +15,12 @@ import { newMemberId, type DocUrl } from '../../shared/ids.ts'
 import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
 import { startRelay, type StartRelayOptions, type TestRelay } from '../helpers/relay.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { createNeighbourhoodAs, findOrNot, memberDevice } from '../helpers/member.ts'
+import { encodeKey, generateMemberKeys } from '../../shared/identity.ts'
+import { createInvitation } from '../../shared/invitation.ts'
+import { loadRelayKeys } from '../../sync-server/access/sign-in.ts'
+import { FileStorage } from '../../sync-server/storage/file-storage.ts'
+import { createLogger } from '../../sync-server/log.ts'
 
 interface Board {
   posts: string[]
@@ -153,5 +161,36 @@ describe('relays chained with --upstream', () => {
     const b = client(self.wsUrl)
     const board = a.repo.create<Board>({ posts: ['toujours là'] })
     expect((await b.findEventually<Board>(board.url)).doc().posts).toEqual(['toujours là'])
+  })
+})
+
+describe('relays that let in members only', () => {
+  it('peer when the upstream trusts the hall relay’s key, and refuse a relay it does not trust', async () => {
+    // The hall relay's key is made on its first start; make it first to give it to the region.
+    const hallDir = await mkdtemp(join(tmpdir(), 'placette-hall-'))
+    cleanups.push(() => rm(hallDir, { recursive: true, force: true }))
+    const hallKeys = await loadRelayKeys(new FileStorage(hallDir, { log: createLogger({ level: 'silent' }) }), createLogger({ level: 'silent' }))
+    const region = await startRelay({ trustRelays: [encodeKey(hallKeys.publicKey)] })
+    cleanups.push(() => region.stop())
+    const hall = await startRelay({ dataDir: hallDir, upstream: [region.wsUrl] })
+    cleanups.push(() => hall.stop())
+    await waitFor(() => hall.logs.some((l) => l.msg === 'upstream connected'), { message: 'the trusted hall relay connects upstream' })
+
+    // A member at the hall creates a neighbourhood; a member at home, invited, reads it through the region.
+    const atHall = memberDevice(hall.wsUrl, generateMemberKeys(), {})
+    cleanups.push(() => atHall.sync.close())
+    const { n, feed } = createNeighbourhoodAs(atHall, 'La Halle')
+    feed.change((d) => void Object.assign(d.posts, { pAAAAAAAAAAAAAAAAAAAAAA: { id: 'pAAAAAAAAAAAAAAAAAAAAAA', kind: 'offer', category: 'other', title: 'Soupe', body: '', createdAt: 1, status: 'open' } }))
+    const token = createInvitation({ neighbourhood: n.documentId, by: atHall.id, validDays: 7, uses: 2, now: Date.now() }, atHall.keys.secretKey)
+    const atHome = memberDevice(region.wsUrl, generateMemberKeys(), { n: [n.documentId], inv: [token] })
+    cleanups.push(() => atHome.sync.close())
+    const seen = await waitFor(() => findOrNot<NeighbourhoodDoc>(atHome.sync.repo, n.url, 2000), { timeout: 20_000, message: 'home reads the neighbourhood through the region' })
+    expect(seen.doc().name).toBe('La Halle')
+
+    // Another relay, not trusted, is refused and gets nothing.
+    const stranger = await startRelay({ upstream: [region.wsUrl] })
+    cleanups.push(() => stranger.stop())
+    await waitFor(() => region.logs.some((l) => l.msg === 'socket refused' && l.detail === 'relay not trusted'), { message: 'the region refuses the untrusted relay' })
+    expect(stranger.logs.some((l) => l.msg === 'upstream connected')).toBe(false)
   })
 })
