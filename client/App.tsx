@@ -1,3 +1,4 @@
+import { LinkDevice } from './views/LinkDevice.tsx'
 import { Conversation } from './views/Conversation.tsx'
 import { Neighbours } from './views/Neighbours.tsx'
 import { Route, Router } from '@solidjs/router'
@@ -32,6 +33,7 @@ export function App() {
       <Route path="/share" component={ShareFile} />
       <Route path="/direct" component={Direct} />
       <Route path="/restore" component={Restore} />
+      <Route path="/relier" component={LinkDevice} />
       <Route path="*" component={Home} />
     </Router>
   )

@@ -8,6 +8,7 @@ export const Reason = {
   newerSchema: 'newer-schema',
   notFound: 'not-found',
   notAllowed: 'not-allowed',
+  expired: 'expired',
   storageFailed: 'storage-failed',
   malformedFrame: 'malformed-frame',
   frameTooLarge: 'frame-too-large',

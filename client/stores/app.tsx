@@ -41,6 +41,9 @@ export interface AppStore {
   /** A référent's signed invitation. */
   makeInvitation(options: { validDays: number; uses: number }): Promise<{ token: string; expires: number }>
   vouch(member: MemberId): Promise<void>
+  /** The code to show to link another device to this member; and taking one up on this device. */
+  deviceLink(): Promise<string>
+  linkThisDevice(token: string): Promise<Profile>
   /** Private messages with one neighbour, sealed for the two of them. */
   sendMessage(them: MemberId, text: string): Promise<void>
   watchConversation(them: MemberId, onChange: (messages: ChatMessage[]) => void): Promise<() => void>
@@ -185,6 +188,11 @@ export async function createAppStore(): Promise<AppStore> {
     },
     makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
     vouch: (member) => withEngine((rt, c, p) => c.vouchFor(rt, p, member)),
+    deviceLink: () => withEngine(async (_rt, c, p) => c.deviceLinkFor(p)),
+    async linkThisDevice(token) {
+      const { rt, 1: commands } = await engine
+      return setProfile(await commands.linkThisDevice(rt, db, token))
+    },
     sendMessage: (them, text) => withEngine((rt, c, p) => c.sendMessage(rt, p, them, text)),
     watchConversation: (them, onChange) => withEngine((rt, c, p) => c.watchConversation(rt, p, them, onChange)),
     post: (input) => withEngine((rt, c, p) => c.postItem(rt, db, p, input)),

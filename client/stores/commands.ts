@@ -25,6 +25,7 @@ import {
 } from '../../shared/schema/neighbourhood.ts'
 import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
 import { createInvitation, readInvitation } from '../../shared/invitation.ts'
+import { createDeviceLink, readDeviceLink } from '../../shared/device-link.ts'
 import { membershipOf } from '../../shared/membership.ts'
 import { docIdOf, newAnswerId, newCommentId, newPostId, type CommentId, type DocUrl, type MemberId, type PostId } from '../../shared/ids.ts'
 import { assertValid } from '../../shared/validate.ts'
@@ -437,3 +438,18 @@ export async function importNeighbourhoodFile(rt: Runtime, db: PlacetteDb, profi
 }
 
 export { sendMessage, watchConversation, type ChatMessage } from './conversation-commands.ts'
+
+/** The code a member's device shows to link another device to them (shared/device-link.ts). */
+export function deviceLinkFor(profile: Profile): string {
+  if (!profile.keys) throw new PlacetteError(Reason.notAllowed, 'this profile has no keys')
+  return createDeviceLink({ id: profile.id, keys: profile.keys, displayName: profile.displayName, neighbourhood: profile.neighbourhood, feed: profile.feed, ...(profile.invitation ? { invitation: profile.invitation } : {}) }, Date.now())
+}
+
+/** Makes this device one more device of the member whose code it read. */
+export async function linkThisDevice(rt: Runtime, db: PlacetteDb, token: string): Promise<Profile> {
+  const link = readDeviceLink(token, Date.now())
+  const existing = await db.profiles.get(link.id)
+  const profile = await startProfile(rt, db, existing ?? { id: link.id, keys: link.keys, displayName: link.displayName, neighbourhood: link.neighbourhood, feed: link.feed, createdAt: Date.now(), ...(link.invitation ? { invitation: link.invitation } : {}) })
+  rt.relay.signInAgain()
+  return profile
+}

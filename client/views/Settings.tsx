@@ -1,3 +1,4 @@
+import { A } from '@solidjs/router'
 import { For, Show, createSignal } from 'solid-js'
 import { LANGUAGES, language, t, type Language } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
@@ -30,6 +31,14 @@ export function Settings() {
       </fieldset>
       <StorageSection />
       <Show when={app.profile()}>
+        <section class="section" aria-labelledby="devices-title">
+          <h2 id="devices-title">{t('link.title')}</h2>
+          <p>
+            <A class="button button--secondary" href="/relier">
+              {t('link.show')}
+            </A>
+          </p>
+        </section>
         <BackupSection />
       </Show>
       <p>

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp } from './browser.ts'
+import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp, post } from './browser.ts'
 
 /** Every byte of every file under `dir`. */
 async function readEverything(dir: string): Promise<Buffer> {
   const parts: Buffer[] = []
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)))
+    // A temporary file may be renamed away while we read: the final one is read instead.
+    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name)).catch(() => Buffer.alloc(0)))
   }
   return Buffer.concat(parts)
 }
@@ -69,5 +70,30 @@ describe('membership in Chromium', () => {
     const page = await openApp(c, `${world.relay.url}/join/2VqxRMeaSnHUVbLaX2bC7ZS6kD7e#i=abimé`)
     await page.getByRole('alert').filter({ hasText: 'Ce lien d’invitation est abîmé' }).waitFor()
     await c.close()
+  })
+})
+
+describe('one person, two devices', () => {
+  it('links a tablet to the same member by the code, and both post as them', async () => {
+    const a = await newDevice(world.browser)
+    const phone = await openApp(a, world.relay.url)
+    await createNeighbourhood(phone, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Le Lavoir', me: 'Denise' })
+    await phone.getByRole('link', { name: 'Réglages' }).click()
+    await phone.getByRole('link', { name: 'Montrer le code pour mon autre appareil' }).click()
+    await phone.getByRole('button', { name: 'Montrer le code pour mon autre appareil' }).click()
+    await phone.getByRole('img', { name: 'Code QR pour relier un autre appareil' }).waitFor()
+    const link = await phone.getByLabel('Le même code, en lien').inputValue()
+
+    const b = await newDevice(world.browser)
+    const tablet = await openApp(b, link)
+    await tablet.getByRole('button', { name: 'Relier cet appareil' }).click()
+    await tablet.getByRole('heading', { name: 'Le tableau de Le Lavoir' }).waitFor()
+    await post(tablet, { title: 'Qui va au marché samedi ?' })
+    await phone.getByRole('link', { name: 'Le tableau' }).click()
+    const article = phone.getByRole('article', { name: 'Qui va au marché samedi ?' })
+    await article.waitFor()
+    await expect(article.textContent()).resolves.toContain('Denise')
+    await a.close()
+    await b.close()
   })
 })
