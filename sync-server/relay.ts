@@ -115,6 +115,12 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopGate = gate?.attach(repo)
   gate?.on('access-changed', (docs) => void offerAgain(repo, gate, sharing, docs))
+  gate?.on('erase', (docs) => {
+    for (const doc of docs) {
+      repo.delete(doc as DocumentId)
+      log.info('feed of a departed member erased', { doc })
+    }
+  })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
   const hosting = upstreams.length

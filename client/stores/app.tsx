@@ -43,6 +43,8 @@ export interface AppStore {
   vouch(member: MemberId): Promise<void>
   /** The code to show to link another device to this member; and taking one up on this device. */
   deviceLink(): Promise<string>
+  /** Leaves the neighbourhood, erasing what this member wrote (needs the relay). */
+  leave(): Promise<void>
   linkThisDevice(token: string): Promise<Profile>
   /** Private messages with one neighbour, sealed for the two of them. */
   sendMessage(them: MemberId, text: string): Promise<void>
@@ -188,6 +190,11 @@ export async function createAppStore(): Promise<AppStore> {
     },
     makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
     vouch: (member) => withEngine((rt, c, p) => c.vouchFor(rt, p, member)),
+    leave: () =>
+      withEngine(async (rt, c, p) => {
+        await c.leaveNeighbourhood(rt, db, p)
+        setProfile(undefined)
+      }),
     deviceLink: () => withEngine(async (_rt, c, p) => c.deviceLinkFor(p)),
     async linkThisDevice(token) {
       const { rt, 1: commands } = await engine

@@ -453,3 +453,50 @@ export async function linkThisDevice(rt: Runtime, db: PlacetteDb, token: string)
   rt.relay.signInAgain()
   return profile
 }
+
+/**
+ * Leaves the neighbourhood and erases what the member wrote: their feed is emptied, their entry says
+ * they left, the relay erases the feed and cuts them off, other devices drop it when they sync; then
+ * this device forgets the neighbourhood. Needs the relay: otherwise nobody would learn of it, and this
+ * device would forget what it must still send.
+ */
+export async function leaveNeighbourhood(rt: Runtime, db: PlacetteDb, profile: Profile, waitMs = 15_000): Promise<void> {
+  if (rt.relay.connection.state !== 'open') throw new PlacetteError(Reason.notAllowed, 'leaving needs the relay')
+  const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
+  feed.change((d) => {
+    for (const id of Object.keys(d.posts)) delete d.posts[id as PostId]
+    for (const id of Object.keys(d.answers ?? {})) delete d.answers![id as keyof typeof d.answers]
+    for (const id of Object.keys(d.comments ?? {})) delete d.comments![id as CommentId]
+  })
+  const n = await rt.repo.find<NeighbourhoodDoc>(asUrl(profile.neighbourhood))
+  n.change((d) => {
+    const entry = d.members[profile.id]
+    if (entry) entry.leftAt = Date.now()
+  })
+  await rt.repo.flush([feed.documentId, n.documentId])
+  // The relay cuts a departed member off once it has their leaving: that is the receipt.
+  const sent = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => (stop(), resolve(false)), waitMs)
+    const stop = rt.relay.onConnection((c) => {
+      if (c.state === 'refused' && c.message === 'cut-off') {
+        clearTimeout(timer)
+        queueMicrotask(() => stop())
+        resolve(true)
+      }
+    })
+  })
+  if (!sent) throw new PlacetteError(Reason.notAllowed, 'the relay did not confirm; try again')
+  const docs = [profile.neighbourhood, ...(await db.members.where('neighbourhood').equals(profile.neighbourhood).toArray()).map((m) => m.feed)]
+  rt.projector.stop()
+  await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes, db.members, db.neighbourhoods, db.profiles, db.settings], async () => {
+    await db.posts.filter((p) => p.neighbourhood === profile.neighbourhood).delete()
+    await db.answers.where('neighbourhood').equals(profile.neighbourhood).delete()
+    await db.comments.where('neighbourhood').equals(profile.neighbourhood).delete()
+    await db.outcomes.filter((o) => o.neighbourhood === profile.neighbourhood).delete()
+    await db.members.where('neighbourhood').equals(profile.neighbourhood).delete()
+    await db.neighbourhoods.delete(profile.neighbourhood)
+    await db.profiles.delete(profile.id)
+    await db.settings.delete('currentProfile')
+  })
+  for (const url of new Set(docs)) rt.repo.delete(asUrl(url))
+}

@@ -49,6 +49,7 @@ export class Projector {
   /** Documents this device writes: the current profile's feed and the neighbourhood it joined. */
   readonly #own = new Set<DocUrl>()
   readonly #scheduled = new Set<DocUrl>()
+  readonly #erased = new Set<DocUrl>()
   /** Documents whose rows could not be written (a full device): projected again on a retry. */
   readonly #unwritten = new Set<DocUrl | typeof PENDING_COUNT>()
   readonly #health: StorageHealth | undefined
@@ -131,6 +132,24 @@ export class Projector {
     else void handle.whenReady().then(() => this.#schedule(url), () => undefined)
   }
 
+  /** A member left: what they wrote leaves this device too (their feed and its rows). */
+  async #erase(url: DocUrl): Promise<void> {
+    if (this.#erased.has(url)) return
+    this.#erased.add(url)
+    const entry = this.#handles.get(url)
+    entry?.handle.removeAllListeners()
+    this.#handles.delete(url)
+    this.#feeds.delete(url)
+    const db = this.#db
+    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
+      await db.posts.where('feed').equals(url).delete()
+      await db.answers.where('feed').equals(url).delete()
+      await db.comments.where('feed').equals(url).delete()
+      await db.outcomes.where('postFeed').equals(url).delete()
+    })
+    this.#repo.delete(url as string as AutomergeUrl)
+  }
+
   #retryMissing(): void {
     for (const [url, kind] of this.#missing) void this.#watch(url, kind)
   }
@@ -180,7 +199,10 @@ export class Projector {
         await this.#db.members.where('neighbourhood').equals(url).delete()
         await this.#db.members.bulkPut(projection.members)
       })
-      for (const m of projection.members) void this.#watch(m.feed, 'feed')
+      for (const m of projection.members) {
+        if (m.status === 'left') await this.#erase(m.feed)
+        else void this.#watch(m.feed, 'feed')
+      }
       return
     }
     let cache = this.#feeds.get(url)

@@ -4,6 +4,7 @@ import { LANGUAGES, language, t, type Language } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { StorageSection } from './settings/StorageSection.tsx'
 import { BackupSection } from './settings/BackupSection.tsx'
+import { LeaveSection } from './settings/LeaveSection.tsx'
 
 const LANGUAGE_NAMES: Record<Language, string> = { fr: 'Français', en: 'English' }
 
@@ -40,6 +41,7 @@ export function Settings() {
           </p>
         </section>
         <BackupSection />
+        <LeaveSection />
       </Show>
       <p>
         <button

@@ -56,7 +56,7 @@ export const MAX_NEW_DOCUMENTS_PER_SESSION = 100
 const USES_KEY = ['placette-relay', 'invitation-uses']
 const docIdOf = (url: string) => url.replace(/^automerge:/, '')
 
-export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-changed': [string[]] }> {
+export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-changed': [string[]]; erase: [string[]] }> {
   readonly #log: Logger
   readonly #storage: StorageAdapterInterface
   #repo: Repo | undefined
@@ -67,6 +67,7 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
   /** The gate's own copy of each neighbourhood and conversation, the base every write is checked on. */
   readonly #shadows = new Map<string, A.Doc<unknown>>()
   readonly #memberships = new Map<string, Membership>()
+  readonly #erased = new Set<string>()
   #uses: Record<string, number> = {}
   #usesLoaded: Promise<void> | undefined
 
@@ -198,7 +199,8 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     if (kind.type === 'none') {
       // A new document: what it is decides who may have made it.
       if (content.type === 'placette/feed') {
-        if (content.owner !== session.id) return { ok: false, reason: 'not-owner', detail: 'a feed must be created by its owner', close: true }
+        // Dropped, not punished: may be an old copy of a departed member's erased feed.
+        if (content.owner !== session.id) return { ok: false, reason: 'not-owner', detail: 'a feed must be created by its owner', close: false }
         return this.#remember(docId, after)
       }
       if (content.type === 'placette/conversation') {
@@ -346,8 +348,15 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     // Who may read the neighbourhood and its feeds may have changed: let the relay offer them again
     // to those who asked before they were let in (a newcomer's first request races their joining,
     // and the neighbourhood itself may arrive after they asked for it).
-    const feeds = Object.values((doc as NeighbourhoodDoc).members ?? {}).map((m) => docIdOf(String(m.feed ?? '')))
+    const members = (doc as NeighbourhoodDoc).members ?? {}
+    const feeds = Object.values(members).map((m) => docIdOf(String(m.feed ?? '')))
     this.emit('access-changed', [docId, ...feeds])
+    // A member who left takes what they wrote with them: their feed is erased here too.
+    const gone = Object.entries(members).filter(([id, m]) => membership.statusOf(id as MemberId) === 'left' && !this.#erased.has(String(m.feed)))
+    if (gone.length) {
+      for (const [, m] of gone) this.#erased.add(String(m.feed))
+      this.emit('erase', gone.map(([, m]) => docIdOf(String(m.feed))))
+    }
     // Revoked or gone: cut off at once, on every device.
     for (const session of this.#sessions.values()) {
       if (membership.out.has(session.id)) this.emit('cut-off', session.id, membership.statusOf(session.id) ?? 'out')

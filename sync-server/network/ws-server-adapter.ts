@@ -160,7 +160,7 @@ export class WsServerAdapter extends NetworkAdapter {
     for (const conn of this.#connections) {
       if (conn.session?.id !== member || conn.closing) continue
       this.#refuse(conn, 'cut-off', why)
-      this.#close(conn, CloseCode.forbidden, why)
+      this.#close(conn, CloseCode.forbidden, 'cut-off')
     }
   }
 

@@ -97,3 +97,26 @@ describe('one person, two devices', () => {
     await b.close()
   })
 })
+
+describe('leaving', () => {
+  it('erases what a departing neighbour wrote, on the relay and on the other devices', async () => {
+    const a = await newDevice(world.browser)
+    const karim = await openApp(a, world.relay.url)
+    await createNeighbourhood(karim, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'La Fontaine', me: 'Karim' })
+    const link = await karim.getByLabel('Lien d’invitation').inputValue()
+    const { device: b, page: lucie } = await joinFromLink(world.browser, link, 'Lucie')
+    await post(lucie, { kind: 'offer', title: 'Tondeuse à prêter', category: 'Jardinage' })
+    await karim.getByRole('link', { name: 'Le tableau' }).click()
+    await karim.getByRole('article', { name: 'Tondeuse à prêter' }).waitFor()
+
+    await lucie.getByRole('link', { name: 'Réglages' }).click()
+    await lucie.getByRole('button', { name: 'Quitter le quartier…' }).click()
+    await lucie.getByRole('button', { name: 'Oui, quitter et effacer' }).click()
+    await lucie.getByRole('link', { name: 'Créer le tableau de mon quartier' }).waitFor()
+
+    await karim.getByRole('article', { name: 'Tondeuse à prêter' }).waitFor({ state: 'detached' })
+    expect(world.relay.logs.some((l) => l.msg === 'feed of a departed member erased')).toBe(true)
+    await a.close()
+    await b.close()
+  })
+})
