@@ -19,6 +19,8 @@ import { UpstreamAdapter, type UpstreamStatus } from './network/upstream-adapter
 import { WsServerAdapter } from './network/ws-server-adapter.ts'
 import { RelaySharing, UpstreamHosting } from './peering.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
+import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
+import { reportPersistedHeads } from './persisted-heads.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
@@ -75,7 +77,13 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger({ level: config.logLevel })
   const started = performance.now()
   const metrics = new RelayMetrics()
-  const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs })
+  const network = new WsServerAdapter({
+    maxFrameBytes: config.maxFrameBytes,
+    log,
+    metrics,
+    keepAliveMs: deps.keepAliveMs,
+    features: [PERSISTED_HEADS_FEATURE],
+  })
   const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
   const upstreams = config.upstreams.map(
     (url, index) =>
@@ -91,6 +99,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
+  // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
+  const stopReportingPersisted = reportPersistedHeads(repo, network, log)
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
@@ -165,6 +175,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
+      stopReportingPersisted()
       stopSharing()
       for (const upstream of upstreams) upstream.disconnect()
       await flushReadyDocuments(repo, log)

@@ -37,6 +37,8 @@ export interface WsServerAdapterOptions {
   closeGraceMs?: number
   /** Inbound budget per socket; over it, the relay stops reading that socket for a while. */
   rateLimit?: RateLimit
+  /** Placette protocol extensions this relay speaks, announced in its `peer` answer (`placetteFeatures`). */
+  features?: readonly string[]
 }
 
 interface Connection {
@@ -62,6 +64,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #keepAliveMs: number
   readonly #closeGraceMs: number
   readonly #rateLimit: RateLimit
+  readonly #features: readonly string[]
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
@@ -78,6 +81,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#keepAliveMs = options.keepAliveMs ?? 30_000
     this.#closeGraceMs = options.closeGraceMs ?? 2_000
     this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT
+    this.#features = options.features ?? []
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -235,7 +239,11 @@ export class WsServerAdapter extends NetworkAdapter {
     return {
       type: 'peer',
       senderId: this.peerId as string as PeerIdString,
-      peerMetadata: { ...this.peerMetadata, isEphemeral: false } as PeerMessage['peerMetadata'],
+      peerMetadata: {
+        ...this.peerMetadata,
+        isEphemeral: false,
+        ...(this.#features.length ? { placetteFeatures: [...this.#features] } : {}),
+      } as PeerMessage['peerMetadata'],
       selectedProtocolVersion: PROTOCOL_VERSION,
       targetId,
     }
