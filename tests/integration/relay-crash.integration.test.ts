@@ -103,6 +103,7 @@ describe('the relay killed at random moments', () => {
 
     const lost: string[] = []
     let killedBeforeListening = 0
+    let killedWhileWriting = 0
     let ackedAtKills = 0
     let checkedDocuments = 0
     const verified = new Map<Device, { mtime: number; count: number }>()
@@ -114,6 +115,7 @@ describe('the relay killed at random moments', () => {
       }
       let up = false
       relay.listening.then(() => (up = true), () => undefined)
+      const toldBefore = devices.reduce((sum, d) => sum + d.told.size, 0)
       // Mostly while serving; sometimes while it starts (loading, cleaning up the last crash).
       if (rng.chance(0.15)) {
         await delay(rng.int(0, 300))
@@ -122,7 +124,7 @@ describe('the relay killed at random moments', () => {
         await relay.listening
         // The devices' backoff would otherwise outgrow the relay's short lives.
         for (const d of devices) d.sync.relay.reconnectNow()
-        if (kill % 20 === 19) {
+        if (kill % 8 === 7) {
           // Now and then a longer life: kill while writes are being reported, not only while devices reconnect.
           const before = devices.reduce((sum, d) => sum + d.told.size, 0)
           await waitFor(() => devices.reduce((sum, d) => sum + d.told.size, 0) > before, { timeout: 5_000 }).catch(() => undefined)
@@ -131,6 +133,7 @@ describe('the relay killed at random moments', () => {
       }
       // What the devices were told before the kill is what must survive it.
       const mustHold = devices.map((d) => ({ d, heads: [...d.told], count: acknowledged(d) }))
+      if (devices.reduce((sum, d) => sum + d.told.size, 0) > toldBefore) killedWhileWriting++
       if (process.env.CRASH_DEBUG) console.log(`kill ${kill}: listening ${up}, devices connected ${devices.filter((d) => d.sync.relay.connection.state === 'open').length}`)
       await relay.kill('SIGKILL')
       processes.splice(processes.indexOf(relay), 1)
@@ -174,7 +177,7 @@ describe('the relay killed at random moments', () => {
 
     console.log(
       [
-        `relay crash test (seed ${SEED}): ${KILLS} SIGKILLs (${killedBeforeListening} before the relay listened), ${CLIENTS} clients`,
+        `relay crash test (seed ${SEED}): ${KILLS} SIGKILLs (${killedBeforeListening} before the relay listened, ${killedWhileWriting} after it had reported writes), ${CLIENTS} clients`,
         `  changes written: ${written}; acknowledged changes that had to survive a kill: ${ackedAtKills} (${checkedDocuments} documents read back)`,
         `  lost: ${lost.length}; unacknowledged when writing stopped: ${unacknowledged}, all on the relay after reconnecting`,
         `  duration: ${((performance.now() - started) / 1000).toFixed(1)} s`,
