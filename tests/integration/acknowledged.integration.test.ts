@@ -6,7 +6,15 @@
 import 'fake-indexeddb/auto'
 import { next as A } from '@automerge/automerge'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
+import WebSocket, { WebSocketServer } from 'ws'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Repo } from '@automerge/automerge-repo'
+import { NodeWSServerAdapter } from '@automerge/automerge-repo-network-websocket'
+import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { openDb } from '../../client/db/db.ts'
 import { Projector } from '../../client/sync/projector.ts'
 import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
@@ -87,44 +95,84 @@ describe('acknowledged changes', () => {
 
   it('make a post stop saying "not yet sent", and the pending count fall to zero', async () => {
     const r = await relay()
-    const device = new FakeDevice()
-    const sync = createClientSync({ relayUrl: r.wsUrl, WebSocket: WebSocket as never, events: device as never })
-    cleanups.push(() => sync.repo.shutdown())
-    const db = openDb(`ack-${randomId()}`)
-    const projector = new Projector(sync.repo, db, sync.relay)
-    cleanups.push(async () => {
-      await projector.settled()
-      projector.stop()
-      db.close()
-    })
-    const me = newMemberId()
-    const n = sync.repo.create<NeighbourhoodDoc>()
-    const feed = sync.repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
-    n.change((d) => {
-      const commune = { insee: '01001', name: 'X', postcode: '01400' }
-      Object.assign(d, newNeighbourhood({ name: 'Le Bourg', commune, creator: me, creatorName: 'Jeanne', creatorFeed: feed.url as DocUrl, now: 1 }))
-    })
-    const url = feed.url as DocUrl
-    projector.setOwn([url, n.url as DocUrl])
-    const id = newPostId()
-    feed.change((d) => {
-      const p = newPost({ kind: 'request', category: 'lifts', title: 'Aller à la pharmacie', body: '' }, id, 1)
-      d.posts[id] = { ...p, title: new A.ImmutableString(p.title) as unknown as string }
-    })
-    await projector.watchNeighbourhood(n.url as DocUrl)
-    const pendingPost = async () => (await db.posts.toArray()).find((p) => p.id === id)?.pending
-    const pendingCount = async () => (await db.settings.get('pendingChanges'))?.value
-    await waitFor(async () => (await pendingPost()) === true, { message: 'offline, the post is not yet sent' })
-    expect(await pendingCount()).toBeGreaterThan(0)
+    const device = await offlinePost(r.wsUrl)
+    await waitFor(async () => (await device.pendingPost()) === true, { message: 'offline, the post is not yet sent' })
+    expect(await device.pendingCount()).toBeGreaterThan(0)
 
     device.goOnline()
-    await waitFor(async () => (await pendingPost()) === false, { message: 'the relay wrote the post' })
-    await waitFor(async () => (await pendingCount()) === 0, { message: 'nothing pending' })
-    const state = await db.syncState.get(url)
-    const stored = await loadStoredDoc(r.dataDir, feed.documentId)
+    await waitFor(async () => (await device.pendingPost()) === false, { message: 'the relay wrote the post' })
+    await waitFor(async () => (await device.pendingCount()) === 0, { message: 'nothing pending' })
+    const state = await device.db.syncState.get(device.feed.url as DocUrl)
+    const stored = await loadStoredDoc(r.dataDir, device.feed.documentId)
     expect(stored && state && A.hasHeads(stored, state.relayHeads)).toBe(true)
   })
+
+  it('fall back, with a relay that does not report its writes, to the heads its sync messages claim', async () => {
+    const stock = await stockRelay()
+    const device = await offlinePost(stock.url)
+    await waitFor(async () => (await device.pendingPost()) === true)
+    device.goOnline()
+    await waitFor(() => device.sync.relay.connection.state === 'open')
+    expect(device.sync.relay.connection).toMatchObject({ persistedHeads: false })
+    await waitFor(async () => (await device.pendingPost()) === false, { message: 'the stock relay has the post' })
+    await waitFor(async () => (await device.pendingCount()) === 0)
+  })
 })
+
+/** A device that wrote a post while offline, with the app's projector over its own feed. */
+async function offlinePost(relayUrl: string) {
+  const device = new FakeDevice()
+  const sync = createClientSync({ relayUrl, WebSocket: WebSocket as never, events: device as never })
+  cleanups.push(() => sync.repo.shutdown())
+  const db = openDb(`ack-${randomId()}`)
+  const projector = new Projector(sync.repo, db, sync.relay)
+  cleanups.push(async () => {
+    await projector.settled()
+    projector.stop()
+    db.close()
+  })
+  const me = newMemberId()
+  const n = sync.repo.create<NeighbourhoodDoc>()
+  const feed = sync.repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
+  n.change((d) => {
+    const commune = { insee: '01001', name: 'X', postcode: '01400' }
+    Object.assign(d, newNeighbourhood({ name: 'Le Bourg', commune, creator: me, creatorName: 'Jeanne', creatorFeed: feed.url as DocUrl, now: 1 }))
+  })
+  projector.setOwn([feed.url as DocUrl, n.url as DocUrl])
+  const id = newPostId()
+  feed.change((d) => {
+    const p = newPost({ kind: 'request', category: 'lifts', title: 'Aller à la pharmacie', body: '' }, id, 1)
+    d.posts[id] = { ...p, title: new A.ImmutableString(p.title) as unknown as string }
+  })
+  await projector.watchNeighbourhood(n.url as DocUrl)
+  return {
+    sync,
+    db,
+    feed,
+    goOnline: () => device.goOnline(),
+    pendingPost: async () => (await db.posts.toArray()).find((p) => p.id === id)?.pending,
+    pendingCount: async () => (await db.settings.get('pendingChanges'))?.value,
+  }
+}
+
+/** automerge-repo's own sync server setup (as bench/servers/stock-sync-server.ts): it reports no writes. */
+async function stockRelay(): Promise<{ url: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'placette-stock-'))
+  const wss = new WebSocketServer({ noServer: true })
+  const repo = new Repo({ network: [new NodeWSServerAdapter(wss as never)], storage: new NodeFSStorageAdapter(dataDir), sharePolicy: async () => false })
+  const server = createServer()
+  server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(async () => {
+    for (const ws of wss.clients) ws.terminate()
+    wss.close()
+    await repo.shutdown().catch(() => undefined)
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await rm(dataDir, { recursive: true, force: true })
+  })
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/` }
+}
 
 /** Stands in for `window`: starts offline, so the test controls when the device reaches the relay. */
 class FakeDevice extends EventTarget {
