@@ -311,7 +311,7 @@ describe('the relay under fuzzing', () => {
 
     const exits = relay.child.exitCode ?? relay.child.signalCode
     const logged = relay.lines.filter((l) => l.includes('"level":"error"'))
-    // automerge-repo's uncaught 60-s waits (sync-server/rejections.ts): counted, not errors.
+    // automerge-repo's uncaught 60-s waits (sync-server/rejections.ts, sync-server/README.md): counted, not errors.
     const waits = relay.lines
       .filter((l) => l.includes('gave up waiting for documents'))
       .reduce((sum, l) => sum + ((JSON.parse(l) as { times?: number }).times ?? 0), 0)
