@@ -30,6 +30,8 @@ export type PeerIdString = string & { readonly __brand: 'PeerId' }
 export interface PeerMetadataWire {
   storageId?: string
   isEphemeral?: boolean
+  /** Placette extensions the sender speaks (e.g. persisted-heads.ts); ignored by stock automerge-repo. */
+  placetteFeatures?: string[]
 }
 
 export interface JoinMessage {

@@ -2,6 +2,7 @@
 import { networkInterfaces } from 'node:os'
 import { parseConfig, USAGE, wantsHelp } from './config.ts'
 import { createLogger } from './log.ts'
+import { createRejectionHandler } from './rejections.ts'
 import { createRelay } from './relay.ts'
 
 const args = process.argv.slice(2)
@@ -18,7 +19,7 @@ try {
 }
 const log = createLogger({ level: config.logLevel })
 // A bug in a dependency must be logged, not take every neighbourhood offline; systemd restarts us on a crash.
-process.on('unhandledRejection', (err) => log.error('unhandled rejection', { err }))
+process.on('unhandledRejection', createRejectionHandler(log))
 
 const relay = createRelay(config, { log })
 relay.ready.then(

@@ -24,6 +24,8 @@ import { Challenges } from './access/challenges.ts'
 import { Gate } from './access/gate.ts'
 import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
+import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
+import { reportPersistedHeads } from './persisted-heads.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
@@ -84,7 +86,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const challenges = new Challenges()
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
-  const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs, gatekeeper })
+  const network = new WsServerAdapter({
+    maxFrameBytes: config.maxFrameBytes,
+    log,
+    metrics,
+    keepAliveMs: deps.keepAliveMs,
+    gatekeeper,
+    features: [PERSISTED_HEADS_FEATURE],
+  })
   gate?.on('cut-off', (member, why) => network.cutOff(member, why))
   // Made on first start, kept with the documents: what this relay signs in to its upstreams with.
   const relayKeys = mkdir(config.dataDir, { recursive: true }).then(() => loadRelayKeys(storage, log))
@@ -123,6 +132,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
+  // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
+  const stopReportingPersisted = reportPersistedHeads(repo, network, log)
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
@@ -204,6 +215,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
+      stopReportingPersisted()
       stopSharing()
       stopGate?.()
       for (const upstream of upstreams) upstream.disconnect()

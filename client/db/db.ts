@@ -37,7 +37,11 @@ export interface Profile {
 /** What the relay is known to hold of one document, remembered across reloads. */
 export interface DocSyncState {
   url: DocUrl
-  /** Heads the relay reported for this document (Automerge change hashes, hex). */
+  /**
+   * Heads the relay reported as written to its disk (Automerge change hashes, hex): a change they
+   * include is acknowledged. A relay that does not report its writes (shared/persisted-heads.ts) is
+   * taken at the word of its sync messages instead.
+   */
   relayHeads: string[]
   at: number
 }

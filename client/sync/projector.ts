@@ -57,6 +57,7 @@ export class Projector {
   readonly #feeds = new Map<DocUrl, FeedProjectionCache>()
   #flushing: Promise<void> | undefined
   #stopRelayWatch: () => void
+  #stopPersistedWatch: () => void
 
   constructor(repo: Repo, db: PlacetteDb, relay: RelayAdapter, health?: StorageHealth) {
     this.#repo = repo
@@ -71,6 +72,7 @@ export class Projector {
     this.#stopRelayWatch = relay.onConnection((c) => {
       if (c.state === 'open') this.#retryMissing()
     })
+    this.#stopPersistedWatch = relay.onPersistedHeads((documentId, heads) => void this.#onPersistedHeads(`automerge:${documentId}`, heads))
   }
 
   /** Marks documents as this device's own writing, whose unsynced changes the status bar counts. */
@@ -106,6 +108,7 @@ export class Projector {
 
   stop(): void {
     this.#stopRelayWatch()
+    this.#stopPersistedWatch()
     for (const { handle } of this.#handles.values()) handle.removeAllListeners()
     this.#handles.clear()
   }
@@ -262,13 +265,27 @@ export class Projector {
     return (state?.relayHeads ?? []).filter((h) => A.hasHeads(doc as A.Doc<unknown>, [h]))
   }
 
+  /**
+   * What the relay's sync messages say it holds. That is its memory, which a crash loses: used only
+   * with a relay that does not report what it wrote to disk (an older or upstream automerge-repo relay).
+   */
   async #onRemoteHeads(url: DocUrl, payload: DocHandleRemoteHeadsPayload): Promise<void> {
     const c = this.#relay.connection
-    if (c.state !== 'open' || payload.storageId !== c.relayStorageId) return
+    if (c.state !== 'open' || c.persistedHeads || payload.storageId !== c.relayStorageId) return
+    await this.#rememberRelayHeads(url, decodeHeads(payload.heads))
+  }
+
+  /** The heads the relay has written to disk: a change they include is acknowledged. */
+  async #onPersistedHeads(url: DocUrl, heads: string[]): Promise<void> {
+    if (!this.#handles.has(url) && !this.#own.has(url)) return
+    await this.#rememberRelayHeads(url, heads)
+  }
+
+  async #rememberRelayHeads(url: DocUrl, relayHeads: string[]): Promise<void> {
     const now = Date.now()
     await this.#written(url, () =>
       this.#db.transaction('rw', this.#db.syncState, this.#db.settings, async () => {
-        await this.#db.syncState.put({ url, relayHeads: decodeHeads(payload.heads), at: now })
+        await this.#db.syncState.put({ url, relayHeads, at: now })
         await this.#db.settings.put({ key: 'lastRelaySync', value: now })
       }),
     )

@@ -6,18 +6,29 @@ import {
   type JoinMessage,
   type PeerIdString,
 } from '../../shared/protocol.ts'
+import { announcesFeature, isPersistedHeadsFrame, parsePersistedHeads, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 
 /** Where the connection to the relay stands, for the status bar. */
 export type RelayConnection =
   | { state: 'offline' } // the device says it has no network
   | { state: 'connecting'; attempt: number }
   | { state: 'unreachable'; attempt: number } // the device thinks it is online, but the relay did not answer
-  | { state: 'open'; relayPeerId: string; relayStorageId: string | undefined; since: number }
+  | {
+      state: 'open'
+      relayPeerId: string
+      relayStorageId: string | undefined
+      since: number
+      /** The relay reports the heads it has written to disk (shared/persisted-heads.ts). */
+      persistedHeads: boolean
+    }
   | { state: 'refused'; message: string; code?: number } // the relay refused us (sign-in, revoked, protocol)
   | { state: 'signed-out' } // nobody to sign in as yet: no profile and no invitation on this device
 
 /** Retry delays in ms; the last one repeats. Short first: a village's network comes and goes. */
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000]
+
+/** Receives a document ID (automerge-repo's, without `automerge:`) and the heads (hex) the relay wrote. */
+export type PersistedHeadsListener = (documentId: string, heads: string[]) => void
 
 type WebSocketLike = Pick<WebSocket, 'readyState' | 'send' | 'close' | 'addEventListener' | 'binaryType'>
 type WebSocketCtor = new (url: string) => WebSocketLike
@@ -57,6 +68,7 @@ export class RelayAdapter extends NetworkAdapter {
   #readyPromise = new Promise<void>((resolve) => (this.#readyResolve = resolve))
   #connection: RelayConnection = { state: 'connecting', attempt: 0 }
   #listeners = new Set<(c: RelayConnection) => void>()
+  #persistedListeners = new Set<PersistedHeadsListener>()
 
   constructor(options: RelayAdapterOptions) {
     super()
@@ -83,6 +95,15 @@ export class RelayAdapter extends NetworkAdapter {
     this.#listeners.add(listener)
     listener(this.#connection)
     return () => this.#listeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` each time the relay says which heads of a document it has durably written
+   * (only relays whose connection state says `persistedHeads`); returns an unsubscribe function.
+   */
+  onPersistedHeads(listener: PersistedHeadsListener): () => void {
+    this.#persistedListeners.add(listener)
+    return () => this.#persistedListeners.delete(listener)
   }
 
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
@@ -191,7 +212,7 @@ export class RelayAdapter extends NetworkAdapter {
       const join: JoinMessage = {
         type: 'join',
         senderId: this.peerId as unknown as PeerIdString,
-        peerMetadata: this.peerMetadata ?? {},
+        peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE] },
         supportedProtocolVersions: [PROTOCOL_VERSION],
       }
       socket.send(cbor.encode(join))
@@ -225,6 +246,7 @@ export class RelayAdapter extends NetworkAdapter {
     } catch {
       return // a frame we cannot read is ignored; the relay's next sync message repairs the state
     }
+    if (isPersistedHeadsFrame(decoded)) return this.#receivePersisted(decoded)
     const parsed = parseServerMessage(decoded)
     if (!parsed.ok) return
     const message = parsed.message
@@ -237,6 +259,7 @@ export class RelayAdapter extends NetworkAdapter {
         relayPeerId: message.senderId,
         relayStorageId: message.peerMetadata.storageId,
         since: Date.now(),
+        persistedHeads: announcesFeature(message.peerMetadata, PERSISTED_HEADS_FEATURE),
       })
       this.emit('peer-candidate', {
         peerId: message.senderId as unknown as PeerId,
@@ -249,6 +272,14 @@ export class RelayAdapter extends NetworkAdapter {
       return
     }
     this.emit('message', message as unknown as Message)
+  }
+
+  #receivePersisted(decoded: unknown): void {
+    const parsed = parsePersistedHeads(decoded)
+    // Checked like every other frame; and only the relay of this connection speaks for its disk.
+    if (!parsed.ok || parsed.message.senderId !== (this.#remotePeerId as string | undefined)) return
+    const { documentId, heads } = parsed.message
+    for (const listener of this.#persistedListeners) listener(documentId, heads)
   }
 
   #scheduleRetry(): void {

@@ -41,6 +41,8 @@ export interface WsServerAdapterOptions {
   rateLimit?: RateLimit
   /** Signs sockets in and checks what they send (access/gate.ts); absent on an open relay. */
   gatekeeper?: Gatekeeper
+  /** Placette protocol extensions this relay speaks, announced in its `peer` answer (`placetteFeatures`). */
+  features?: readonly string[]
 }
 
 /** What the adapter asks of the relay's gatekeeping; every call is made in the socket's message order. */
@@ -83,6 +85,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #closeGraceMs: number
   readonly #rateLimit: RateLimit
   readonly #gate: Gatekeeper | undefined
+  readonly #features: readonly string[]
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
@@ -100,6 +103,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#closeGraceMs = options.closeGraceMs ?? 2_000
     this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT
     this.#gate = options.gatekeeper
+    this.#features = options.features ?? []
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -331,7 +335,11 @@ export class WsServerAdapter extends NetworkAdapter {
     return {
       type: 'peer',
       senderId: this.peerId as string as PeerIdString,
-      peerMetadata: { ...this.peerMetadata, isEphemeral: false } as PeerMessage['peerMetadata'],
+      peerMetadata: {
+        ...this.peerMetadata,
+        isEphemeral: false,
+        ...(this.#features.length ? { placetteFeatures: [...this.#features] } : {}),
+      } as PeerMessage['peerMetadata'],
       selectedProtocolVersion: PROTOCOL_VERSION,
       targetId,
     }

@@ -1,0 +1,33 @@
+/**
+ * What the relay does with a promise rejection nobody handled (main.ts): log it and keep serving.
+ *
+ * automerge-repo 2.5.6 waits up to 60 s for a document to become ready in places that never catch the
+ * timeout (DocSynchronizer.beginSync, when a peer claims to have a document the relay cannot load,
+ * e.g. after sending changes that did not apply). Each such peer and document then leaves one
+ * "withTimeout: timed out" rejection behind a minute later: the fuzz test saw about one per two hostile
+ * frames. Logged one by one as errors, they let any client flood the log, so they are counted and
+ * summed up at most once a minute, at warn level. Every other rejection is logged as an error.
+ */
+import type { Logger } from './log.ts'
+
+const SUMMARY_EVERY_MS = 60_000
+
+const isRepoWaitTimeout = (err: unknown): boolean =>
+  err instanceof Error && err.name === 'TimeoutError' && err.message.startsWith('withTimeout: timed out')
+
+export function createRejectionHandler(log: Logger, now: () => number = Date.now): (err: unknown) => void {
+  let pending = 0
+  let lastSummary = -Infinity
+  return (err) => {
+    if (!isRepoWaitTimeout(err)) {
+      log.error('unhandled rejection', { err })
+      return
+    }
+    pending++
+    const t = now()
+    if (t - lastSummary < SUMMARY_EVERY_MS) return
+    log.warn('automerge-repo gave up waiting for documents that never loaded', { times: pending, sinceMs: Number.isFinite(lastSummary) ? t - lastSummary : undefined })
+    pending = 0
+    lastSummary = t
+  }
+}
