@@ -19,8 +19,10 @@ import { UpstreamAdapter, type UpstreamStatus } from './network/upstream-adapter
 import { WsServerAdapter } from './network/ws-server-adapter.ts'
 import { RelaySharing, UpstreamHosting } from './peering.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
+import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
+import { cacheSyncStates } from './storage/sync-state-cache.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
 
 export interface RelayAddress {
@@ -76,7 +78,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const started = performance.now()
   const metrics = new RelayMetrics()
   const network = new WsServerAdapter({ maxFrameBytes: config.maxFrameBytes, log, metrics, keepAliveMs: deps.keepAliveMs })
-  const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
+  // Sync states are a cache: kept in memory and written in the background (sync-state-cache.ts).
+  const storage = cacheSyncStates(managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log))
   const upstreams = config.upstreams.map(
     (url, index) =>
       new UpstreamAdapter({ url, index, log, maxFrameBytes: config.maxFrameBytes, backoffMs: deps.upstreamBackoffMs, keepAliveMs: deps.keepAliveMs }),
@@ -91,6 +94,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
+  const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo)
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
@@ -165,6 +169,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
+      stopFastPath()
       stopSharing()
       for (const upstream of upstreams) upstream.disconnect()
       await flushReadyDocuments(repo, log)
