@@ -19,7 +19,6 @@ import { UpstreamAdapter, type UpstreamStatus } from './network/upstream-adapter
 import { WsServerAdapter } from './network/ws-server-adapter.ts'
 import { RelaySharing, UpstreamHosting } from './peering.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
-import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
@@ -94,7 +93,6 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
-  const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo)
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
@@ -169,7 +167,6 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
-      stopFastPath()
       stopSharing()
       for (const upstream of upstreams) upstream.disconnect()
       await flushReadyDocuments(repo, log)

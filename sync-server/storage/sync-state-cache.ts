@@ -5,8 +5,8 @@
  * every message exchanged (throttled to one write per peer per 100 ms). On a relay each change means
  * a message out and an acknowledgement back for every other member of the neighbourhood: with durable
  * writes (temp file, fsync, rename, fsync the folder) that was 30 writes per change, 665 writes/s at
- * 200 clients, and those fsyncs filled the thread pool that also inflates and deflates every
- * WebSocket frame — the relay's latency went with them.
+ * 200 clients, and those fsyncs filled the thread pool where the sync-state loads of joining clients
+ * (which their messages wait for) and the inflating of WebSocket frames also run: the relay stalled.
  *
  * A sync state is a cache: losing one only makes the next exchange with that peer a little longer
  * (the sync protocol starts from what the two sides have in common), it never loses a change. So

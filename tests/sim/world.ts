@@ -34,7 +34,6 @@ import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/nei
 import { createLogger } from '../../sync-server/log.ts'
 import { RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
-import { receiveSyncFromSyncingPeersDirectly } from '../../sync-server/receive-fast-path.ts'
 import { cacheSyncStates } from '../../sync-server/storage/sync-state-cache.ts'
 import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
 import { listFirstPartsByRange } from '../../sync-server/storage/stored-documents.ts'
@@ -277,7 +276,6 @@ class World {
       // As createRelay does.
       sharing.attach(repo)
       passOnChangesThatCancelOut(repo)
-      receiveSyncFromSyncingPeersDirectly(repo)
     }
     if (node.kind === 'relay' && node.links.some(({ link, side }) => link.roles[side].upstreamIndex !== undefined)) {
       hosting = new UpstreamHosting({ repo, listStoredDocuments: () => listFirstPartsByRange(view), log: silent })
