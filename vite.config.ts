@@ -3,6 +3,10 @@ import solid from 'vite-plugin-solid'
 import { VitePWA } from 'vite-plugin-pwa'
 import { communesPlugin } from './scripts/communes.ts'
 
+// The communes list, emitted by scripts/communes.ts as assets/communes-<hash>.txt.
+const COMMUNES_GLOB = 'assets/communes-*.txt'
+const COMMUNES_URL = /\/assets\/communes-[^/]*\.txt$/
+
 // The PWA: Solid, the communes list as a virtual module, and a service worker that precaches the whole
 // app (Automerge's wasm included) so it opens and works offline from the second visit on.
 export default defineConfig({
@@ -44,6 +48,17 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,mjs,css,html,wasm,svg,png,webmanifest,txt}'],
+        // The communes list (a fifth of a first visit) is only for creating a neighbourhood: cached when
+        // first fetched, never precached (client/stores/communes.ts).
+        globIgnores: [COMMUNES_GLOB],
+        runtimeCaching: [
+          {
+            urlPattern: COMMUNES_URL,
+            // Hashed file name: a cached copy is always the right one; keep only the latest two.
+            handler: 'CacheFirst',
+            options: { cacheName: 'placette-communes', expiration: { maxEntries: 2 }, cacheableResponse: { statuses: [200] } },
+          },
+        ],
         // Automerge's wasm is 3.6 MB: above workbox's 2 MiB default, which would fail the build.
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: '/index.html',

@@ -1,5 +1,5 @@
 declare module 'virtual:placette-communes' {
-  /** The communes list, encoded by shared/communes.ts `encodeCommunes`. */
-  const packed: string
-  export default packed
+  /** URL of the communes list, a text file encoded by shared/communes.ts `encodeCommunes`. */
+  const url: string
+  export default url
 }

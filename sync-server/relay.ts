@@ -28,6 +28,7 @@ import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
+import { cacheSyncStates } from './storage/sync-state-cache.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
 
 export interface RelayAddress {
@@ -82,7 +83,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger({ level: config.logLevel })
   const started = performance.now()
   const metrics = new RelayMetrics()
-  const storage = managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log)
+  // Sync states are a cache: kept in memory and written in the background (sync-state-cache.ts).
+  const storage = cacheSyncStates(managedStorage(new FileStorage(config.dataDir, { log }), (s, failed) => metrics.observeStorageWrite(s, failed), log))
   const challenges = new Challenges()
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })

@@ -12,6 +12,8 @@ export function CommunePicker(props: {
   onChange: (c: CommuneMatch | undefined) => void
   search: (query: string) => CommuneMatch[]
   loading: boolean
+  /** The list could not be loaded (offline before it was ever fetched). */
+  unavailable?: boolean
   error?: string
 }) {
   const [query, setQuery] = createSignal('')
@@ -37,6 +39,9 @@ export function CommunePicker(props: {
       </Field>
       <Show when={props.loading}>
         <p>{t('create.communeLoading')}</p>
+      </Show>
+      <Show when={props.unavailable && !props.loading}>
+        <p role="alert">{t('create.communeOffline')}</p>
       </Show>
       <Show when={query().trim().length >= 2 && !props.loading}>
         <Show when={results().length} fallback={<p>{t('create.communeNone')}</p>}>

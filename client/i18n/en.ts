@@ -86,6 +86,7 @@ export const en: Record<MessageKey, string> = {
   'create.commune': 'Commune',
   'create.communeHint': 'Type the postcode (for example 01400) or the commune’s name.',
   'create.communeLoading': 'Loading the list of communes…',
+  'create.communeOffline': 'The list of communes is not on this device yet: it needs a connection once to download it. It will load as soon as the device is online.',
   'create.communeNone': 'No commune found.',
   'create.communeChosen': 'Chosen commune: {name} ({postcode})',
   'create.communeChange': 'Choose another commune',

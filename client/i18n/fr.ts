@@ -84,6 +84,7 @@ export const fr = {
   'create.commune': 'Commune',
   'create.communeHint': 'Tapez le code postal (par exemple 01400) ou le nom de la commune.',
   'create.communeLoading': 'Chargement de la liste des communes…',
+  'create.communeOffline': 'La liste des communes n’est pas encore sur cet appareil : il faut une connexion une seule fois pour la télécharger. Elle se chargera dès que l’appareil sera en ligne.',
   'create.communeNone': 'Aucune commune trouvée.',
   'create.communeChosen': 'Commune choisie : {name} ({postcode})',
   'create.communeChange': 'Changer de commune',

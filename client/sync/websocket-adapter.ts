@@ -223,6 +223,13 @@ export class RelayAdapter extends NetworkAdapter {
     socket.addEventListener('close', (event: CloseEvent) => {
       if (this.#socket !== socket) return
       this.#drop()
+      if (event.code === CloseCode.unauthorized && event.reason === 'sign-in required') {
+        // Nobody to sign in as yet: not an error; a new profile signs in again at once.
+        this.#setConnection({ state: 'signed-out' })
+        clearTimeout(this.#retryTimer)
+        this.#retryTimer = setTimeout(() => this.#open(), BACKOFF_MS[BACKOFF_MS.length - 1])
+        return
+      }
       if (event.code === CloseCode.forbidden || event.code === CloseCode.unauthorized) {
         // Said plainly to the person; tried again slowly (an expired sign-in just needs a new challenge).
         this.#setConnection({ state: 'refused', message: event.reason, code: event.code })

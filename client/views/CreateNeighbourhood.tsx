@@ -9,7 +9,7 @@ import { Field } from '../components/Field.tsx'
 import { useFormErrors } from './form-errors.ts'
 import { FormAlert } from '../components/FormAlert.tsx'
 
-/** Create a neighbourhood and a profile, offline: the commune list ships with the app. */
+/** Create a neighbourhood and a profile, offline once the commune list has been fetched (stores/communes.ts). */
 export function CreateNeighbourhood() {
   const app = useApp()
   const navigate = useNavigate()
@@ -39,7 +39,7 @@ export function CreateNeighbourhood() {
       <h1>{t('create.title')}</h1>
       <form onSubmit={submit} novalidate>
         <FormAlert text={form.summary()} />
-        <CommunePicker value={commune()} onChange={setCommune} search={communes.search} loading={communes.loading()} error={form.error('commune')} />
+        <CommunePicker value={commune()} onChange={setCommune} search={communes.search} loading={communes.loading()} unavailable={communes.unavailable()} error={form.error('commune')} />
         <Field id="name" label={t('create.name')} hint={t('create.nameHint')} error={form.error('name')}>
           {(aria) => <input {...aria} type="text" maxlength="80" value={name()} onInput={(e) => setName(e.currentTarget.value)} />}
         </Field>

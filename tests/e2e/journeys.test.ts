@@ -4,7 +4,7 @@ import { boardTitles, createNeighbourhood, e2eWorld, joinFromLink, newDevice, op
 const world = e2eWorld()
 
 describe('journeys in Chromium', () => {
-  it('first run: installable, creates a neighbourhood offline by postcode, shows an invitation QR code', async () => {
+  it('first run: installable, creates a neighbourhood offline by postcode once the communes list came once, shows an invitation QR code', async () => {
     const device = await newDevice(world.browser)
     const page = await openApp(device, world.relay.url)
     // Installable: the manifest is linked and served.
@@ -22,6 +22,17 @@ describe('journeys in Chromium', () => {
 
     await device.setOffline(true)
     await page.reload()
+    await expect.poll(() => page.getByTestId('connection').textContent()).toMatch(/^Hors ligne/)
+    // The communes list is not precached (a joiner never needs it): offline on a fresh install the
+    // page says plainly that it needs a connection once, and loads it as soon as the device is online.
+    await page.getByRole('link', { name: 'Créer le tableau de mon quartier' }).click()
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'liste des communes' }).count()).toBe(1)
+    await device.setOffline(false)
+    await page.getByLabel('Commune').fill('01400')
+    await page.getByRole('button', { name: /Châtillon-sur-Chalaronne/ }).first().waitFor()
+    // From then on it works offline, after a reload too.
+    await device.setOffline(true)
+    await page.goto(world.relay.url)
     await expect.poll(() => page.getByTestId('connection').textContent()).toMatch(/^Hors ligne/)
     await createNeighbourhood(page, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Le Bourg', me: 'Jeanne' })
     await expect(page.getByRole('img', { name: 'Code QR d’invitation' }).locator('svg').count()).resolves.toBe(1)

@@ -34,6 +34,7 @@ import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/nei
 import { createLogger } from '../../sync-server/log.ts'
 import { RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
+import { cacheSyncStates } from '../../sync-server/storage/sync-state-cache.ts'
 import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
 import { listFirstPartsByRange } from '../../sync-server/storage/stored-documents.ts'
 import { NO_FAULTS, SimLink, type EndRole, type LinkStats, type SimEnd } from './link.ts'
@@ -266,7 +267,8 @@ class World {
     const sharing = new RelaySharing()
     const repo =
       node.kind === 'relay'
-        ? new Repo({ peerId, storage: view, network: ends, shareConfig: sharing.shareConfig })
+        ? // As createRelay does: sync states kept in memory and written later (here: lost at every stop).
+          new Repo({ peerId, storage: cacheSyncStates(view, { flushMs: 60 * 60_000 }), network: ends, shareConfig: sharing.shareConfig })
         : // As client/sync/repo.ts: a device shares every document it holds with the peers it meets.
           new Repo({ peerId, storage: view, network: ends, sharePolicy: async () => true })
     let hosting: UpstreamHosting | undefined
