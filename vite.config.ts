@@ -23,7 +23,7 @@ export default defineConfig({
     exclude: ['@automerge/automerge'],
   },
   server: {
-    proxy: { '/sync': { target: 'ws://localhost:3000', ws: true } },
+    proxy: { '/sync': { target: 'ws://localhost:3000', ws: true }, '/auth': { target: 'http://localhost:3000' } },
   },
   plugins: [
     solid(),

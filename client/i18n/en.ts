@@ -276,7 +276,7 @@ export const en: Record<MessageKey, string> = {
   'category.other': 'Other',
 
   'invite.title': 'Invite a neighbour',
-  'invite.intro': 'Show this code to a neighbour, or send them the link. Choose how long and for how many people it is valid, then show the code or send the link. Opening it, they join {name}.',
+  'invite.intro': 'Choose how long and for how many people the invitation is valid, then show the code to your neighbour or send them the link. Opening it, they will join {name}.',
   'invite.qr': 'Invitation QR code',
   'invite.link': 'Invitation link',
   'invite.copy': 'Copy the link',

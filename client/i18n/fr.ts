@@ -274,7 +274,7 @@ export const fr = {
   'category.other': 'Autre',
 
   'invite.title': 'Inviter un voisin',
-  'invite.intro': 'Montrez ce code à un voisin, ou envoyez-lui le lien. Choisissez combien de temps et pour combien de personnes elle vaut, puis montrez le code ou envoyez le lien. En l’ouvrant, on rejoint {name}.',
+  'invite.intro': 'Choisissez pendant combien de temps et pour combien de personnes l’invitation vaut, puis montrez le code à votre voisin ou envoyez-lui le lien. En l’ouvrant, il rejoindra {name}.',
   'invite.qr': 'Code QR d’invitation',
   'invite.link': 'Lien d’invitation',
   'invite.copy': 'Copier le lien',
