@@ -60,7 +60,7 @@ describe('invitations', () => {
     const byMember = createInvitation({ neighbourhood: n, by: memberId, validDays: 30, uses: 1, now }, member.secretKey)
     expect(checkInvitation(byMember, n, registry, now)).toEqual({ ok: false, reason: 'not-referent' })
     expect(checkInvitation(token, '3j9knpCseyhnK8izDmLpGP5WMdZQ', registry, now)).toEqual({ ok: false, reason: 'other-neighbourhood' })
-    expect(() => checkInvitation('garbage', n, registry, now)).toThrow('not an invitation')
+    expect(() => checkInvitation('garbage', n, registry, now)).toThrow('damaged invitation')
     expect(() => checkInvitation('a.b', n, registry, now)).toThrow('damaged invitation')
   })
 

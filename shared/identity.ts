@@ -65,3 +65,21 @@ export function keysMatch(keys: MemberKeys): boolean {
     return false
   }
 }
+
+/** A signed token: `base64url(JSON) . base64url(signature over it, for one purpose)`. */
+export function signToken(context: string, value: unknown, secretKey: Uint8Array): string {
+  const body = utf8.decode(JSON.stringify(value))
+  return `${base64urlnopad.encode(body)}.${base64urlnopad.encode(sign(context, body, secretKey))}`
+}
+
+/** Splits and decodes a signed token without checking it; undefined if it is not one. */
+export function openToken(token: string): { body: Uint8Array; signature: Uint8Array; value: unknown } | undefined {
+  const [b, s, extra] = token.trim().split('.')
+  if (!b || !s || extra !== undefined) return undefined
+  try {
+    const body = base64urlnopad.decode(b)
+    return { body, signature: base64urlnopad.decode(s), value: JSON.parse(utf8.encode(body)) }
+  } catch {
+    return undefined
+  }
+}

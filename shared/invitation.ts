@@ -4,10 +4,9 @@
  * The relay checks the signature against the référent's key in the neighbourhood's registry and
  * counts the uses; a device checks it before showing "you are invited".
  */
-import { base64urlnopad, utf8 } from '@scure/base'
 import { PlacetteError, Reason } from './errors.ts'
 import { ID_PATTERN, randomId, type MemberId } from './ids.ts'
-import { sign, verify } from './identity.ts'
+import { openToken, signToken, verify } from './identity.ts'
 
 export interface Invitation {
   v: 1
@@ -38,25 +37,15 @@ export function createInvitation(input: { neighbourhood: string; by: MemberId; v
     uses: Math.min(Math.max(1, Math.round(input.uses)), MAX_INVITATION_USES),
     nonce: randomId(16),
   }
-  const body = utf8.decode(JSON.stringify(invitation))
-  return `${base64urlnopad.encode(body)}.${base64urlnopad.encode(sign(CONTEXT, body, secretKey))}`
+  return signToken(CONTEXT, invitation, secretKey)
 }
 
 /** Reads a token's claims without checking them (to find whose key to check it with). */
 export function readInvitation(token: string): { invitation: Invitation; body: Uint8Array; signature: Uint8Array } {
-  const [b, s, extra] = token.trim().split('.')
-  if (!b || !s || extra !== undefined) throw new PlacetteError(Reason.invalidInput, 'not an invitation')
-  let body: Uint8Array
-  let signature: Uint8Array
-  let value: unknown
-  try {
-    body = base64urlnopad.decode(b)
-    signature = base64urlnopad.decode(s)
-    value = JSON.parse(utf8.encode(body))
-  } catch {
-    throw new PlacetteError(Reason.invalidInput, 'damaged invitation')
-  }
-  const i = value as Partial<Invitation>
+  const opened = openToken(token)
+  if (!opened) throw new PlacetteError(Reason.invalidInput, 'damaged invitation')
+  const { body, signature } = opened
+  const i = opened.value as Partial<Invitation>
   if (i.v !== 1 || typeof i.n !== 'string' || !DOC_ID.test(i.n) || typeof i.by !== 'string' || !ID_PATTERN.test(i.by) || typeof i.exp !== 'number' || typeof i.uses !== 'number' || !Number.isInteger(i.uses) || i.uses < 1 || i.uses > MAX_INVITATION_USES || typeof i.nonce !== 'string' || i.nonce.length > 64) {
     throw new PlacetteError(Reason.invalidInput, 'damaged invitation')
   }

@@ -9,8 +9,7 @@
  * themselves). A relay peering upstream signs in the same way with its own key.
  */
 import * as v from 'valibot'
-import { base64urlnopad, utf8 } from '@scure/base'
-import { decodeKey, encodeKey, memberIdFor, sign, verify, type MemberKeys } from './identity.ts'
+import { decodeKey, encodeKey, memberIdFor, openToken, signToken, verify, type MemberKeys } from './identity.ts'
 import type { MemberId } from './ids.ts'
 
 export const AUTH_CHALLENGE_PATH = '/auth/challenge'
@@ -48,8 +47,7 @@ const authSchema = v.object({
 
 export function createRelayAuth(input: Omit<RelayAuth, 'v' | 'id' | 'key'>, keys: MemberKeys, idFor: (publicKey: Uint8Array) => MemberId = memberIdFor): string {
   const auth: RelayAuth = { v: 1, id: idFor(keys.publicKey), key: encodeKey(keys.publicKey), ...input }
-  const body = utf8.decode(JSON.stringify(auth))
-  return `${base64urlnopad.encode(body)}.${base64urlnopad.encode(sign(CONTEXT, body, keys.secretKey))}`
+  return signToken(CONTEXT, auth, keys.secretKey)
 }
 
 export type AuthCheck = { ok: true; auth: RelayAuth } | { ok: false; reason: 'missing' | 'malformed' | 'forged' }
@@ -58,19 +56,10 @@ export type AuthCheck = { ok: true; auth: RelayAuth } | { ok: false; reason: 'mi
 export function verifyRelayAuth(token: string | null | undefined, idFor: (publicKey: Uint8Array) => MemberId = memberIdFor): AuthCheck {
   if (!token) return { ok: false, reason: 'missing' }
   if (token.length > MAX_AUTH_TOKEN_CHARS) return { ok: false, reason: 'malformed' }
-  const [b, s, extra] = token.split('.')
-  if (!b || !s || extra !== undefined) return { ok: false, reason: 'malformed' }
-  let body: Uint8Array
-  let signature: Uint8Array
-  let value: unknown
-  try {
-    body = base64urlnopad.decode(b)
-    signature = base64urlnopad.decode(s)
-    value = JSON.parse(utf8.encode(body))
-  } catch {
-    return { ok: false, reason: 'malformed' }
-  }
-  const parsed = v.safeParse(authSchema, value)
+  const opened = openToken(token)
+  if (!opened) return { ok: false, reason: 'malformed' }
+  const { body, signature } = opened
+  const parsed = v.safeParse(authSchema, opened.value)
   if (!parsed.success) return { ok: false, reason: 'malformed' }
   const auth = parsed.output as RelayAuth
   const key = decodeKey(auth.key)
