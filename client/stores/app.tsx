@@ -41,6 +41,8 @@ export interface AppStore {
   /** A référent's signed invitation. */
   makeInvitation(options: { validDays: number; uses: number }): Promise<{ token: string; expires: number }>
   vouch(member: MemberId): Promise<void>
+  /** Référents only: name another référent, or revoke a member. */
+  setRole(member: MemberId, role: 'referent' | 'revoked'): Promise<void>
   /** The code to show to link another device to this member; and taking one up on this device. */
   deviceLink(): Promise<string>
   /** Leaves the neighbourhood, erasing what this member wrote (needs the relay). */
@@ -190,6 +192,7 @@ export async function createAppStore(): Promise<AppStore> {
     },
     makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
     vouch: (member) => withEngine((rt, c, p) => c.vouchFor(rt, p, member)),
+    setRole: (member, role) => withEngine((rt, c, p) => c.setRole(rt, p, member, role)),
     leave: () =>
       withEngine(async (rt, c, p) => {
         await c.leaveNeighbourhood(rt, db, p)

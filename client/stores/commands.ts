@@ -176,6 +176,21 @@ export async function vouchFor(rt: Runtime, profile: Profile, member: MemberId):
   await rt.projector.settled()
 }
 
+/** A référent names another référent, or revokes a member (cut off at once by the relay). */
+export async function setRole(rt: Runtime, profile: Profile, member: MemberId, role: 'referent' | 'revoked'): Promise<void> {
+  const n = await rt.repo.find<NeighbourhoodDoc>(asUrl(profile.neighbourhood))
+  const membership = membershipOf(n.doc())
+  if (membership.statusOf(profile.id) !== 'referent') throw new PlacetteError(Reason.notAllowed, 'only référents name référents or revoke members')
+  if (member === profile.id || member === n.doc().createdBy) throw new PlacetteError(Reason.notAllowed, 'not this member')
+  n.change((d) => {
+    const entry = d.members[profile.id]!
+    const field = role === 'referent' ? 'names' : 'revokes'
+    entry[field] ??= {} as Record<MemberId, number>
+    entry[field][member] = Date.now()
+  })
+  await rt.projector.settled()
+}
+
 export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl, name: string): Promise<Profile> {
   const valid = assertValid(displayName, name)
   const existing = await db.profiles.where('neighbourhood').equals(url).first()

@@ -4,6 +4,57 @@ import { A } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 
+/** A référent's two decisions about a member, each asked twice. */
+function RoleButtons(props: { member: MemberId; name: string }) {
+  const app = useApp()
+  const [asking, setAsking] = createSignal<'referent' | 'revoked'>()
+  const [failed, setFailed] = createSignal(false)
+  const confirm = async () => {
+    const role = asking()
+    if (!role) return
+    try {
+      await app.setRole(props.member, role)
+      setAsking(undefined)
+    } catch {
+      setFailed(true)
+    }
+  }
+  return (
+    <div class="actions">
+      <Show
+        when={asking()}
+        fallback={
+          <>
+            <button type="button" class="button button--secondary" onClick={() => setAsking('referent')}>
+              {t('neighbours.name', { name: props.name })}
+            </button>
+            <button type="button" class="button button--danger" onClick={() => setAsking('revoked')}>
+              {t('neighbours.revoke', { name: props.name })}
+            </button>
+          </>
+        }
+      >
+        {(role) => (
+          <>
+            <p role="alert" class="warning">
+              {role() === 'referent' ? t('neighbours.nameConfirm', { name: props.name }) : t('neighbours.revokeConfirm', { name: props.name })}
+            </p>
+            <button type="button" class={role() === 'referent' ? 'button' : 'button button--danger'} onClick={confirm}>
+              {t('neighbours.yes')}
+            </button>
+            <button type="button" class="button button--secondary" onClick={() => setAsking(undefined)}>
+              {t('leave.no')}
+            </button>
+          </>
+        )}
+      </Show>
+      <Show when={failed()}>
+        <p role="alert">{t('neighbours.vouchFailed')}</p>
+      </Show>
+    </div>
+  )
+}
+
 /**
  * The neighbourhood's members: who is a référent, who is a new neighbour waiting to be vouched for
  * (a référent, or two members, who know them in real life), and the button to vouch.
@@ -82,6 +133,9 @@ export function Neighbours() {
                   <A class="button button--secondary" href={`/messages/${m.id}`}>
                     {t('messages.write', { name: m.displayName })}
                   </A>
+                  <Show when={me()?.status === 'referent' && m.status === 'member'}>
+                    <RoleButtons member={m.id} name={m.displayName} />
+                  </Show>
                 </Show>
               </li>
             )}

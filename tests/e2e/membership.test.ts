@@ -42,6 +42,13 @@ describe('membership in Chromium', () => {
     await lucie.getByRole('region', { name: /^Membres \(2\)/ }).waitFor()
     await expect(lucie.getByRole('note').count()).resolves.toBe(0)
 
+    // Karim names Lucie référent: she can invite in turn.
+    await karim.getByRole('button', { name: 'Nommer Lucie référent' }).click()
+    await karim.getByRole('button', { name: 'Oui, confirmer' }).click()
+    await lucie.getByRole('link', { name: 'Inviter' }).click()
+    await lucie.getByRole('button', { name: 'Créer l’invitation' }).waitFor()
+    await lucie.getByRole('link', { name: 'Voisins' }).click()
+
     // A private message: readable by the two of them, ciphertext for the relay (a canary shows it).
     const canary = `canari-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
     await lucie.getByRole('link', { name: 'Écrire à Karim' }).click()
