@@ -155,6 +155,7 @@ export async function createAppStore(): Promise<AppStore> {
   const direct = createDirectStore(
     engine.then((e) => e.rt),
     db,
+    profile,
   )
 
   /** Runs a command of the current profile once the engine is loaded. */

@@ -39,6 +39,7 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
   })
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)
+  keepOthersEphemeralMessages(repo)
   return {
     repo,
     relay,
@@ -46,6 +47,24 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
       await repo.flush()
       await repo.shutdown()
     },
+  }
+}
+
+/**
+ * A device is not a relay: it keeps the ephemeral messages it receives (direct-link signalling) to
+ * itself. automerge-repo 2.5.6 passes each one on, unchanged, with the original sender's `senderId`,
+ * to every other peer of the document; the relay closes a socket that sends another peer's ID
+ * (sync-server/network/frame-check.ts), and so does the WebRTC adapter. A phone that passed a
+ * neighbour's "here" back to the relay was cut off each time.
+ */
+function keepOthersEphemeralMessages(repo: Repo): void {
+  const network = repo.networkSubsystem
+  const send = network.send
+  network.send = (message) => {
+    // Our own messages have no senderId yet (the network subsystem adds it); passed-on ones keep theirs.
+    const sender = (message as { senderId?: string }).senderId
+    if (message.type === 'ephemeral' && sender !== undefined && sender !== repo.peerId) return
+    send.call(network, message)
   }
 }
 

@@ -4,10 +4,22 @@ import { t, type MessageKey } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { Field } from '../components/Field.tsx'
 import { QrScanner, canScanQr } from '../components/QrScanner.tsx'
+import { DirectNearby, type RelayLinkView } from '../components/DirectNearby.tsx'
+import type { RelayLinkState } from '../stores/direct.ts'
+import type { MemberId } from '../../shared/ids.ts'
+
+/** A link made through the relay, with the other member's name, for the components that show it. */
+export function relayLinkView(link: RelayLinkState, nameOf: (member: MemberId) => string | undefined): RelayLinkView {
+  if (link.step === 'idle' || link.step === 'asked') return { step: link.step }
+  const name = nameOf(link.peer.member) ?? t('direct.someone')
+  return link.step === 'ended' ? { step: 'ended', name, why: link.why } : { step: link.step, name }
+}
 
 /**
- * Device to device, with no relay and no internet: one phone shows a code, the other scans or pastes
- * it and shows its answer, the first scans or pastes that, and the two sync directly over the Wi-Fi.
+ * Device to device. While the relay is reachable: the neighbours connected now, each a button away
+ * from a direct link (signalled through the relay). With no relay and no internet: one phone shows a
+ * code, the other scans or pastes it and shows its answer, the first scans or pastes that, and the two
+ * sync directly over the Wi-Fi.
  */
 export function Direct() {
   const app = useApp()
@@ -62,6 +74,20 @@ export function Direct() {
   return (
     <section class="page">
       <h1>{t('direct.title')}</h1>
+      <DirectNearby
+        relayOpen={app.status.connection().state === 'open'}
+        neighbours={app.direct.nearby().flatMap((d) => {
+          const name = app.memberNames().get(d.member)
+          return name ? [{ key: d.device as string, name }] : []
+        })}
+        link={relayLinkView(app.direct.relayLink(), (m) => app.memberNames().get(m))}
+        onAsk={(key) => {
+          const device = app.direct.nearby().find((d) => d.device === key)
+          if (device) app.direct.askLink(device)
+        }}
+        onStop={() => app.direct.stopLink()}
+      />
+      <h2>{t('direct.codes.title')}</h2>
       <p class="lead">{t('direct.intro')}</p>
       <Switch>
         <Match when={state().step === 'idle' || state().step === 'closed' || state().step === 'failed'}>

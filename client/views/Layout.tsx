@@ -1,13 +1,22 @@
 import { Show, type ParentProps } from 'solid-js'
-import { A } from '@solidjs/router'
+import { A, useLocation } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
 import { StatusBar } from '../components/StatusBar.tsx'
 import { StorageAlert } from '../components/StorageAlert.tsx'
+import { DirectAsk } from '../components/DirectAsk.tsx'
 
 /** The frame of every page: name, status, main menu (once there is a profile), the page. */
 export function Layout(props: ParentProps) {
   const app = useApp()
+  const location = useLocation()
+  // A neighbour's request to link directly is shown on every page; the link itself everywhere but /direct.
+  const directLink = () => {
+    const link = app.direct.relayLink()
+    if (link.step !== 'asked' && link.step !== 'linking' && link.step !== 'connected') return undefined
+    if (link.step !== 'asked' && location.pathname === '/direct') return undefined
+    return { step: link.step, name: app.memberNames().get(link.peer.member) ?? t('direct.someone') }
+  }
   return (
     <>
       <a class="skip" href="#main">
@@ -59,6 +68,9 @@ export function Layout(props: ParentProps) {
         </Show>
       </header>
       <StorageAlert health={app.storage.health()} onRetry={app.storage.retry} />
+      <Show when={directLink()}>
+        {(l) => <DirectAsk step={l().step} name={l().name} onAccept={() => app.direct.acceptLink()} onDecline={() => app.direct.declineLink()} />}
+      </Show>
       <main id="main" tabindex="-1">
         {props.children}
       </main>

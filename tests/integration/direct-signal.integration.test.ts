@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
+import { startRelay } from '../helpers/relay.ts'
+import { waitFor } from '../helpers/wait-for.ts'
+
+// Signalling a direct link rides on ephemeral messages of the neighbourhood document: the relay must
+// pass them on, both ways, through its frame checks.
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!()
+})
+
+function client(wsUrl: string): ClientSync {
+  const c = createClientSync({ relayUrl: wsUrl, WebSocket: WebSocket as never })
+  cleanups.push(() => c.repo.shutdown())
+  return c
+}
+
+describe('signalling through the relay', () => {
+  it('passes ephemeral messages on a document between two clients, both ways', async () => {
+    const relay = await startRelay()
+    cleanups.push(() => relay.stop())
+    const a = client(relay.wsUrl)
+    const b = client(relay.wsUrl)
+    await waitFor(() => a.relay.connection.state === 'open' && b.relay.connection.state === 'open')
+    const docA = a.repo.create<{ name: string }>({ name: 'La Place' })
+    await waitFor(async () => (await relay.relay.stats()).documents > 0)
+    const docB = await b.repo.find<{ name: string }>(docA.url)
+    expect(docB.doc().name).toBe('La Place')
+
+    const atA: unknown[] = []
+    const atB: unknown[] = []
+    docA.on('ephemeral-message', (e) => atA.push(e.message))
+    docB.on('ephemeral-message', (e) => atB.push(e.message))
+    const sdp = 'v=0\r\n' + 'a=candidate:1 1 udp 2113937151 192.168.1.20 54321 typ host\r\n'.repeat(40)
+    docA.broadcast({ type: 'direct-test', from: 'a', sdp })
+    docB.broadcast({ type: 'direct-test', from: 'b' })
+    await waitFor(() => atA.length > 0 && atB.length > 0, { message: 'each side hears the other' })
+    expect(atB[0]).toEqual({ type: 'direct-test', from: 'a', sdp })
+    expect(atA[0]).toEqual({ type: 'direct-test', from: 'b' })
+    // Neither phone passed the other's message back to the relay, which would have cut it off.
+    expect(relay.logs.filter((l) => l.msg === 'socket refused')).toEqual([])
+    expect(relay.logs.filter((l) => l.msg === 'peer joined')).toHaveLength(2)
+  })
+
+  it('keeps signalling to one relay: a hall relay does not pass it upstream, so the link between relays stays up', async () => {
+    const region = await startRelay()
+    cleanups.push(() => region.stop())
+    const hall = await startRelay({ upstream: [region.wsUrl] })
+    cleanups.push(() => hall.stop())
+    await waitFor(() => hall.logs.some((l) => l.msg === 'upstream connected'), { message: 'the hall relay connects upstream' })
+    const a = client(hall.wsUrl)
+    const b = client(hall.wsUrl)
+    await waitFor(() => a.relay.connection.state === 'open' && b.relay.connection.state === 'open')
+    const docA = a.repo.create<{ name: string }>({ name: 'La Place' })
+    const docB = await b.repo.find<{ name: string }>(docA.url)
+    await waitFor(async () => (await region.relay.stats()).documents > 0, { message: 'the document reaches the region' })
+
+    const atB: unknown[] = []
+    docB.on('ephemeral-message', (e) => atB.push(e.message))
+    docA.broadcast({ type: 'direct-test', from: 'a' })
+    await waitFor(() => atB.length > 0, { message: 'b hears a through the hall' })
+    docA.change((d) => void (d.name = 'La Grand-Place'))
+    await waitFor(async () => (await region.relay.stats()).documents > 0 && region.logs.some((l) => l.msg === 'peer joined'))
+    expect(region.logs.filter((l) => l.msg === 'socket refused')).toEqual([])
+    expect(hall.logs.filter((l) => l.msg === 'socket refused')).toEqual([])
+  })
+})
