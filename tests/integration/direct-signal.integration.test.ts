@@ -20,7 +20,7 @@ function client(wsUrl: string): ClientSync {
 
 describe('signalling through the relay', () => {
   it('passes ephemeral messages on a document between two clients, both ways', async () => {
-    const relay = await startRelay()
+    const relay = await startRelay({ access: 'open' })
     cleanups.push(() => relay.stop())
     const a = client(relay.wsUrl)
     const b = client(relay.wsUrl)
@@ -46,9 +46,9 @@ describe('signalling through the relay', () => {
   })
 
   it('keeps signalling to one relay: a hall relay does not pass it upstream, so the link between relays stays up', async () => {
-    const region = await startRelay()
+    const region = await startRelay({ access: 'open' })
     cleanups.push(() => region.stop())
-    const hall = await startRelay({ upstream: [region.wsUrl] })
+    const hall = await startRelay({ access: 'open', upstream: [region.wsUrl] })
     cleanups.push(() => hall.stop())
     await waitFor(() => hall.logs.some((l) => l.msg === 'upstream connected'), { message: 'the hall relay connects upstream' })
     const a = client(hall.wsUrl)
