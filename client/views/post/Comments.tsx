@@ -1,4 +1,4 @@
-import { For, Show, createSignal } from 'solid-js'
+import { For, Show, createMemo, createSignal } from 'solid-js'
 import { formatDate, t } from '../../i18n/index.ts'
 import { useApp } from '../../stores/app.tsx'
 import type { BoardComment } from '../../stores/post.ts'
@@ -13,6 +13,10 @@ export function Comments(props: { postRef: PostRef; comments: BoardComment[]; na
   const app = useApp()
   const form = useFormErrors()
   const [body, setBody] = createSignal('')
+  // Rows come back as new objects whenever the index changes (a pending mark clears): iterate over the
+  // IDs, so a comment being edited keeps its open form.
+  const byId = createMemo(() => new Map(props.comments.map((c) => [c.id, c])))
+  const ids = createMemo(() => props.comments.map((c) => c.id), [], { equals: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]) })
   const send = (e: Event) => {
     e.preventDefault()
     void form.run(async () => {
@@ -25,7 +29,9 @@ export function Comments(props: { postRef: PostRef; comments: BoardComment[]; na
       <h2 id="comments-title">{t('page.comments')}</h2>
       <Show when={props.comments.length} fallback={<p>{t('page.noComments')}</p>}>
         <ul class="people" aria-label={t('page.comments')}>
-          <For each={props.comments}>{(c) => <CommentItem comment={c} name={props.name(c.author)} mine={c.author === app.profile()?.id} />}</For>
+          <For each={ids()}>
+            {(id) => <Show when={byId().get(id)}>{(c) => <CommentItem comment={c()} name={props.name(c().author)} mine={c().author === app.profile()?.id} />}</Show>}
+          </For>
         </ul>
       </Show>
       <form onSubmit={send} novalidate>
