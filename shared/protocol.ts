@@ -11,6 +11,15 @@ export const SYNC_PATH = '/sync'
 /** Largest frame the relay accepts; larger ones close the sender's socket (ws closes with 1009). */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024
 
+/**
+ * Milliseconds a changed document waits before its sync messages go out (automerge-repo's
+ * `syncDebounceRate`, hard-coded to 100 in 2.5.6 and made an option by patches/). 100 ms made every
+ * change typed within 100 ms of the last sync wait out the window, once on the phone and again on the
+ * relay (back-to-back latency p50 101 ms, BENCHMARKS.md); 5 ms still gathers a burst of edits into one
+ * message.
+ */
+export const SYNC_DEBOUNCE_MS = 5
+
 /** Close codes the relay uses, so clients and logs can tell why a socket ended. */
 export const CloseCode = {
   normal: 1000,

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { Repo, type DocumentId, type PeerId } from '@automerge/automerge-repo'
-import { SYNC_PATH } from '../shared/protocol.ts'
+import { SYNC_DEBOUNCE_MS, SYNC_PATH } from '../shared/protocol.ts'
 import type { RelayConfig } from './config.ts'
 import { createHealthHandler, createMetricsHandler } from './http/ops.ts'
 import { createStaticHandler } from './http/static.ts'
@@ -117,6 +117,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     peerId: `relay-${randomBytes(6).toString('hex')}` as PeerId,
     storage,
     network: [network, ...upstreams],
+    syncDebounceRate: SYNC_DEBOUNCE_MS,
     // A client gets a document only by asking for its ID, and only if the gate lets it see it;
     // upstream relays get every hosted document.
     shareConfig: {

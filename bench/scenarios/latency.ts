@@ -1,8 +1,8 @@
 /**
  * Latency: a change on device A (a comment in A's own feed) until device B sees it, through the server,
  * on loopback. Two paces: one change 150 ms after the previous one was seen (a person acting), and
- * back to back (the next change as soon as the previous one arrives: automerge-repo's 100 ms sync
- * throttle then applies on every hop).
+ * back to back (the next change as soon as the previous one arrives: automerge-repo's sync throttle
+ * then applies on every hop — 100 ms in stock 2.5.6, SYNC_DEBOUNCE_MS on Placette's devices and relay).
  */
 import * as A from '@automerge/automerge'
 import type { DocHandle } from '@automerge/automerge-repo'
@@ -14,6 +14,7 @@ import { MemoryStorage } from '../lib/memory-storage.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
 import { startServer, type ServerChild } from '../lib/server-process.ts'
 import { summarize, quantile } from '../lib/stats.ts'
+import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { sleep, waitUntil } from '../lib/wait.ts'
 
 /** Two devices, A writing and B watching. */
@@ -194,13 +195,15 @@ export const latency: Scenario = {
       .filter(Boolean)
     const notes: string[] = []
     const med = (xs: number[] | undefined) => (xs?.length ? summarize(xs).median : NaN)
-    if (med(burst.placette) > 20)
-      notes.push(
-        `Back to back, every change waits for automerge-repo's sync throttle: DocSynchronizer sends a document's sync messages at most ` +
-          `once per 100 ms (\`syncDebounceRate\`, fixed at 100 in 2.5.6, not a Repo option), so a change made within 100 ms of the previous ` +
-          `sync waits for the rest of that window, on the sender and again on the server. Yjs sends each update at once. What would make it ` +
-          `faster: a much lower debounce on both ends (a few ms still batches a burst of edits) — today that needs a patch of automerge-repo or an upstream option.`,
-      )
+    notes.push(
+      med(burst.placette) > 20
+        ? `Back to back, every change waits for automerge-repo's sync throttle (\`syncDebounceRate\`), on the sender and again on the ` +
+            `server; Placette sets it to ${SYNC_DEBOUNCE_MS} ms (patches/), so this run was held up by something else: look at the split below.`
+        : `Back to back, stock automerge-repo 2.5.6 holds each change for the rest of its 100 ms sync throttle window (\`syncDebounceRate\`, ` +
+            `hard-coded), on the sender and again on the server (p50 101 ms for Placette too before the change). Placette patches ` +
+            `automerge-repo (patches/, applied by patch-package at install) to make it a Repo option and sets ${SYNC_DEBOUNCE_MS} ms on devices and ` +
+            `relay: a burst of edits still goes out as one message. Yjs sends each update at once.`,
+    )
     if (where.length)
       notes.push(
         `Where a paced change's time goes (medians of run 1): ${where.join('; ')}. The server hop includes the relay's receive, its own throttled ` +

@@ -1,6 +1,7 @@
 import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { randomId } from '../../shared/ids.ts'
+import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
 
@@ -36,6 +37,7 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
     storage: options.storage,
     network,
     sharePolicy: async () => true,
+    syncDebounceRate: SYNC_DEBOUNCE_MS,
   })
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)

@@ -31,6 +31,7 @@ import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type PostSt
 import { projectFeed, projectNeighbourhood, type AnswerRow, type PostRow } from '../../shared/projector.ts'
 import { newFeed, newPost, type FeedDoc, type Outcome } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { createLogger } from '../../sync-server/log.ts'
 import { RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
@@ -268,9 +269,9 @@ class World {
     const repo =
       node.kind === 'relay'
         ? // As createRelay does: sync states kept in memory and written later (here: lost at every stop).
-          new Repo({ peerId, storage: cacheSyncStates(view, { flushMs: 60 * 60_000 }), network: ends, shareConfig: sharing.shareConfig })
+          new Repo({ peerId, storage: cacheSyncStates(view, { flushMs: 60 * 60_000 }), network: ends, shareConfig: sharing.shareConfig, syncDebounceRate: SYNC_DEBOUNCE_MS })
         : // As client/sync/repo.ts: a device shares every document it holds with the peers it meets.
-          new Repo({ peerId, storage: view, network: ends, sharePolicy: async () => true })
+          new Repo({ peerId, storage: view, network: ends, sharePolicy: async () => true, syncDebounceRate: SYNC_DEBOUNCE_MS })
     let hosting: UpstreamHosting | undefined
     if (node.kind === 'relay') {
       // As createRelay does.
