@@ -3,6 +3,7 @@ import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import {
   answerInputSchema,
   commentInputSchema,
+  FEED_MIGRATIONS,
   newFeed,
   newPost,
   thanksInputSchema,
@@ -12,6 +13,7 @@ import {
   type PostRecord,
   type PostRef,
 } from '../../shared/schema/feed.ts'
+import { migrate } from '../../shared/schema/version.ts'
 import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decision, type PostState } from '../../shared/lifecycle.ts'
 import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
 import {
@@ -256,6 +258,8 @@ const plain = (text: string) => new A.ImmutableString(text) as unknown as string
 async function changeOwnFeed(rt: Runtime, profile: Profile, change: (feed: FeedDoc) => void): Promise<void> {
   const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
   feed.change((d) => {
+    // The owner's device is the one that may bring its feed up to date (readers migrate a copy).
+    migrate(d, FEED_MIGRATIONS)
     // Feeds written before answers and comments existed lack their maps.
     d.answers ??= {} as FeedDoc['answers']
     d.comments ??= {} as FeedDoc['comments']

@@ -14,7 +14,7 @@ import { DOC_URL_PATTERN, ID_PATTERN, randomId, type DocUrl, type MemberId } fro
 import { LIMITS } from '../domain.ts'
 import { check, type Checked } from '../validate.ts'
 import { seal, open, type Sealed } from '../sealed.ts'
-import { CURRENT_SCHEMA_VERSION } from './version.ts'
+import { CURRENT_SCHEMA_VERSION, readAsCurrent, type Migration } from './version.ts'
 
 export interface SealedEntry {
   from: MemberId
@@ -49,8 +49,12 @@ export const conversationSchema = v.looseObject({
   entries: v.record(v.string(), sealedEntrySchema),
 })
 
-export function validateConversation(doc: unknown): Checked<ConversationDoc> {
-  return check(conversationSchema, doc) as Checked<ConversationDoc>
+/** Migrations of this document type, run by every reader on load (version.ts). */
+export const CONVERSATION_MIGRATIONS: readonly Migration<ConversationDoc>[] = []
+
+/** Checks a document read from anywhere, migrated first if it is older (the stored document unchanged). */
+export function validateConversation(doc: unknown, migrations: readonly Migration<ConversationDoc>[] = CONVERSATION_MIGRATIONS): Checked<ConversationDoc> {
+  return check(conversationSchema, readAsCurrent(doc, migrations)) as Checked<ConversationDoc>
 }
 
 export function newConversation(neighbourhood: DocUrl, a: MemberId, b: MemberId): ConversationDoc {

@@ -3,7 +3,7 @@ import { DOC_URL_PATTERN, ID_PATTERN, type AnswerId, type CommentId, type DocUrl
 import { CATEGORIES, DEFAULT_EXPIRY_MS, LIMITS, POST_KINDS, WRITABLE_KINDS, type Category, type PostKind } from '../domain.ts'
 import { assertValid, check, plainString, requiredText, type Checked } from '../validate.ts'
 import { blurPlace, type Place } from '../place.ts'
-import { CURRENT_SCHEMA_VERSION } from './version.ts'
+import { CURRENT_SCHEMA_VERSION, readAsCurrent, type Migration } from './version.ts'
 
 /**
  * A member feed: one per member per neighbourhood, written only by that member. Everything the member
@@ -134,8 +134,12 @@ export const feedSchema = v.looseObject({
   comments: v.optional(v.record(v.string(), v.unknown())),
 })
 
-export function validateFeed(doc: unknown): Checked<FeedDoc> {
-  return check(feedSchema, doc) as Checked<FeedDoc>
+/** Migrations of this document type, run by every reader on load (version.ts). */
+export const FEED_MIGRATIONS: readonly Migration<FeedDoc>[] = []
+
+/** Checks a document read from anywhere, migrated first if it is older (the stored document unchanged). */
+export function validateFeed(doc: unknown, migrations: readonly Migration<FeedDoc>[] = FEED_MIGRATIONS): Checked<FeedDoc> {
+  return check(feedSchema, readAsCurrent(doc, migrations)) as Checked<FeedDoc>
 }
 export function validatePostRecord(post: unknown): Checked<PostRecord> {
   return check(postRecordSchema, post) as Checked<PostRecord>

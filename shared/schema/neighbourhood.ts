@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { DOC_URL_PATTERN, ID_PATTERN, type DocUrl, type MemberId } from '../ids.ts'
 import { LIMITS } from '../domain.ts'
 import { check, requiredText, type Checked } from '../validate.ts'
-import { CURRENT_SCHEMA_VERSION, readVersion } from './version.ts'
+import { CURRENT_SCHEMA_VERSION, readAsCurrent, readVersion, type Migration } from './version.ts'
 
 /**
  * The neighbourhood document: one per neighbourhood. Holds its name, its commune, its référents and
@@ -97,8 +97,12 @@ export const neighbourhoodSchema = v.looseObject({
   members: v.record(memberId, memberEntrySchema),
 })
 
-export function validateNeighbourhood(doc: unknown): Checked<NeighbourhoodDoc> {
-  return check(neighbourhoodSchema, doc) as Checked<NeighbourhoodDoc>
+/** Migrations of this document type, run by every reader on load (version.ts). */
+export const NEIGHBOURHOOD_MIGRATIONS: readonly Migration<NeighbourhoodDoc>[] = []
+
+/** Checks a document read from anywhere, migrated first if it is older (the stored document unchanged). */
+export function validateNeighbourhood(doc: unknown, migrations: readonly Migration<NeighbourhoodDoc>[] = NEIGHBOURHOOD_MIGRATIONS): Checked<NeighbourhoodDoc> {
+  return check(neighbourhoodSchema, readAsCurrent(doc, migrations)) as Checked<NeighbourhoodDoc>
 }
 
 export function newNeighbourhood(input: {

@@ -15,8 +15,9 @@ export function readVersion(doc: unknown): VersionStatus {
 }
 
 /**
- * A migration changes a document in place from `from` to `from + 1`, inside an Automerge change.
- * None exist yet (version 1 is the first); the list is here so the loader has one place to look.
+ * A migration changes a document in place from `from` to `from + 1`. None exist yet (version 1 is the
+ * first); each schema keeps its list next to its validator (FEED_MIGRATIONS, …), so every reader runs
+ * them on load through `readAsCurrent`, and the owner's device writes them into its own feed.
  */
 export interface Migration<D> {
   from: number
@@ -34,4 +35,23 @@ export function migrate<D extends { schemaVersion: number }>(doc: D, migrations:
     }
   }
   return ran
+}
+
+/**
+ * What a reader sees of a document: an older one is migrated on a plain copy (the stored document is
+ * left alone: most documents here belong to someone else, and only their owner may rewrite them);
+ * current and newer ones come back as they are.
+ */
+export function readAsCurrent(doc: unknown, migrations: readonly Migration<never>[]): unknown {
+  if (migrations.length === 0 || readVersion(doc) !== 'older') return doc
+  const copy = plainCopy(doc) as { schemaVersion: number }
+  migrate(copy, migrations as readonly Migration<{ schemaVersion: number }>[])
+  return copy
+}
+
+/** A deep copy of plain objects and arrays (Automerge's read-only views); other values are shared. */
+function plainCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainCopy)
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainCopy(v)]))
 }
