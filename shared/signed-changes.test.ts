@@ -3,7 +3,7 @@ import * as A from '@automerge/automerge'
 import { generateMemberKeys } from './identity.ts'
 import { changeSigned, checkChangeSignature, checkFeed, signChange, unsignedAmong, validVersion, SIGNATURE_PREFIX } from './signed-changes.ts'
 
-interface Feed {
+type Feed = Record<string, unknown> & {
   posts: Record<string, { title: string }>
   note?: string
 }
@@ -71,7 +71,7 @@ describe('a signed feed change', () => {
     expect(A.decodeChange(A.getLastLocalChange(next)!).seq).toBe(4)
     const after = changeSigned(next, (d) => void (d.note = 'signed'), { documentId: DOC, secretKey: owner.secretKey })
     expect(A.getAllChanges(after).map(A.decodeChange).at(-1)!.seq).toBe(5)
-    expect(A.load(A.save(after)).note).toBe('signed')
+    expect(A.load<Feed>(A.save(after)).note).toBe('signed')
   })
 
   it('changes nothing when the function changes nothing', () => {

@@ -133,7 +133,16 @@ interface Meta {
  * Checks a feed's changes against its owner's key. With `since` (an earlier check of the same feed on
  * this device), only changes after its valid heads are looked at: those before were checked already.
  */
-export function checkFeed(doc: A.Doc<unknown>, options: { documentId: string; publicKey: Uint8Array | undefined; since?: FeedCheck | undefined }): FeedCheck {
+export function checkFeed(
+  doc: A.Doc<unknown>,
+  options: {
+    documentId: string
+    publicKey: Uint8Array | undefined
+    since?: FeedCheck | undefined
+    /** Judge as a legacy feed whatever it holds: what the owner's device vouches for when it first signs. */
+    trustUnsigned?: boolean
+  },
+): FeedCheck {
   const { since } = options
   // A legacy result is no base: once a signature arrives, the whole history is judged again.
   const base = since?.signed ? since.heads.filter((h) => A.hasHeads(doc, [h])) : []
@@ -153,7 +162,7 @@ export function checkFeed(doc: A.Doc<unknown>, options: { documentId: string; pu
   }
   const signed = (since?.signed ?? false) || [...signatures.values()].includes('valid')
   const valid = new Set<string>()
-  if (signed) {
+  if (signed && !options.trustUnsigned) {
     // Every validly signed change and its history (the hash chain carries the owner's signature).
     const stack = changes.filter((c) => signatures.get(c.hash) === 'valid').map((c) => c.hash)
     while (stack.length) {

@@ -106,7 +106,7 @@ export async function createAppStore(): Promise<AppStore> {
     const rt = runtime.startRuntime(db, health)
     rt.relay.onConnection(setConnection)
     const p = profile()
-    if (p) commands.watchProfile(rt, p)
+    if (p) commands.watchProfile(rt, db, p)
     return Object.assign([runtime, commands] as Engine, { rt })
   })
 
