@@ -20,6 +20,8 @@ export interface AppStore {
   profile: Accessor<Profile | undefined>
   neighbourhood: Accessor<NeighbourhoodRow | undefined>
   memberNames: Accessor<Map<MemberId, string>>
+  /** Members whose feed holds changes not signed by them: their last valid version is shown, with a warning. */
+  unverified: Accessor<Set<MemberId>>
   /** The neighbourhood's members, with their status (référent, member, new neighbour…). */
   members: Accessor<MemberRow[]>
   /** Whether the current profile is a référent of its neighbourhood (may post official news). */
@@ -121,6 +123,11 @@ export async function createAppStore(): Promise<AppStore> {
     async (p) => (p ? (await db.members.where('neighbourhood').equals(p.neighbourhood).toArray()).sort((a, b) => a.joinedAt - b.joinedAt) : []),
     [] as MemberRow[],
   )
+  const unverified = createLiveQuery(
+    profile,
+    async (p) => new Set(p ? (await db.feedChecks.where('neighbourhood').equals(p.neighbourhood).toArray()).filter((c) => c.invalid.length > 0).map((c) => c.owner) : []),
+    new Set<MemberId>(),
+  )
   const isReferent = createLiveQuery(
     profile,
     async (p) => (p ? !!(await db.members.get(`${p.neighbourhood} ${p.id}`))?.referent : false),
@@ -170,6 +177,7 @@ export async function createAppStore(): Promise<AppStore> {
     profile,
     neighbourhood,
     memberNames,
+    unverified,
     members,
     isReferent,
     direct,
