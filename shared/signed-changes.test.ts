@@ -173,9 +173,14 @@ describe('a feed check', () => {
     doc = changeSigned(doc, (d) => void (d.posts.p4 = { title: 'encore' }), { documentId: DOC, secretKey: owner.secretKey, base: check(doc).heads })
     const incremental = check(doc, first)
     const full = check(doc)
-    expect(incremental.verified).toBe(1)
-    expect(full.verified).toBe(3)
     expect({ ...incremental, verified: 0 }).toEqual({ ...full, verified: 0 })
+    expect(check(doc, incremental).verified).toBe(0)
+  })
+
+  it('verifies one signature per head of a feed its owner signed throughout, not one per change', () => {
+    let doc = ownerFeed()
+    for (let i = 0; i < 20; i++) doc = changeSigned(doc, (d) => void (d.posts[`n${i}`] = { title: `n°${i}` }), { documentId: DOC, secretKey: owner.secretKey })
+    expect(check(doc)).toMatchObject({ verified: 1, invalid: [], signed: true })
   })
 })
 

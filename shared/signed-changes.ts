@@ -147,33 +147,14 @@ export function checkFeed(
   // A legacy result is no base: once a signature arrives, the whole history is judged again.
   const base = since?.signed ? since.heads.filter((h) => A.hasHeads(doc, [h])) : []
   const changes: Meta[] = A.getChangesMetaSince(doc, base)
-  const byHash = new Map(changes.map((c) => [c.hash, c]))
-  let verified = 0
-  const signatures = new Map<string, ChangeSignature>()
-  for (const c of changes) {
-    if (!c.message?.startsWith(SIGNATURE_PREFIX)) {
-      signatures.set(c.hash, 'unsigned')
-      continue
-    }
+  const { vouched, signatures, verified } = judge(changes, (c) => {
     // getBackend is Automerge's own (typed, marked hidden): the one way to fetch one change by hash.
     const bytes = A.getBackend(doc).getChangeByHash(c.hash)
-    verified++
-    signatures.set(c.hash, bytes ? checkChangeSignature(bytes, options.documentId, options.publicKey) : 'bad')
-  }
-  const signed = (since?.signed ?? false) || [...signatures.values()].includes('valid')
-  const valid = new Set<string>()
-  if (signed && !options.trustUnsigned) {
-    // Every validly signed change and its history (the hash chain carries the owner's signature).
-    const stack = changes.filter((c) => signatures.get(c.hash) === 'valid').map((c) => c.hash)
-    while (stack.length) {
-      const hash = stack.pop()!
-      if (valid.has(hash)) continue
-      const c = byHash.get(hash)
-      if (!c) continue // before `base`: valid already
-      valid.add(hash)
-      stack.push(...c.deps)
-    }
-  } else {
+    return bytes ? checkChangeSignature(bytes, options.documentId, options.publicKey) : 'bad'
+  })
+  const signed = (since?.signed ?? false) || vouched.size > 0
+  let valid = vouched
+  if (!signed || options.trustUnsigned) {
     // Legacy: everything but bad signatures and what depends on them.
     const dependents = new Map<string, string[]>()
     for (const c of changes) for (const d of c.deps) dependents.set(d, [...(dependents.get(d) ?? []), c.hash])
@@ -185,10 +166,44 @@ export function checkFeed(
       out.add(hash)
       stack.push(...(dependents.get(hash) ?? []))
     }
-    for (const c of changes) if (!out.has(c.hash)) valid.add(c.hash)
+    valid = new Set(changes.filter((c) => !out.has(c.hash)).map((c) => c.hash))
   }
   const invalid = changes.filter((c) => !valid.has(c.hash)).map((c) => c.hash)
   return { heads: invalid.length ? headsOf(base, changes, valid) : A.getHeads(doc), invalid, signed, verified }
+}
+
+/**
+ * Walks the changes from the newest (Automerge lists them in causal order): a change validly signed
+ * vouches for its history, whose signatures then need no verifying. A feed its owner signed throughout
+ * costs one verification per head, not one per change. `vouched`: the changes a valid signature covers.
+ */
+function judge<M extends Meta>(changes: readonly M[], signatureOf: (c: M) => ChangeSignature): { vouched: Set<string>; signatures: Map<string, ChangeSignature>; verified: number } {
+  const byHash = new Map(changes.map((c) => [c.hash, c]))
+  const vouched = new Set<string>()
+  const signatures = new Map<string, ChangeSignature>()
+  let verified = 0
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const c = changes[i]!
+    if (vouched.has(c.hash)) continue
+    if (!c.message?.startsWith(SIGNATURE_PREFIX)) {
+      signatures.set(c.hash, 'unsigned')
+      continue
+    }
+    const signature = signatureOf(c)
+    verified++
+    signatures.set(c.hash, signature)
+    if (signature !== 'valid') continue
+    const stack = [c.hash]
+    while (stack.length) {
+      const hash = stack.pop()!
+      const d = byHash.get(hash)
+      // Not among `changes`: before the base, valid already.
+      if (!d || vouched.has(hash)) continue
+      vouched.add(hash)
+      stack.push(...d.deps)
+    }
+  }
+  return { vouched, signatures, verified }
 }
 
 /** The heads of `base`'s history plus the `valid` changes. */
@@ -210,7 +225,7 @@ export function validVersion<T>(doc: A.Doc<T>, check: FeedCheck): A.Doc<T> {
  * neither, or undefined when all are acceptable.
  */
 export function unsignedAmong(changes: readonly Uint8Array[], options: { documentId: string; publicKey: Uint8Array | undefined; have: (hash: string) => boolean }): { hash: string; signature: ChangeSignature } | undefined {
-  const fresh: { hash: string; deps: string[]; signature: ChangeSignature }[] = []
+  const fresh: (Meta & { bytes: Uint8Array })[] = []
   for (const bytes of changes) {
     let decoded: A.DecodedChange
     try {
@@ -218,19 +233,9 @@ export function unsignedAmong(changes: readonly Uint8Array[], options: { documen
     } catch {
       return { hash: '', signature: 'bad' }
     }
-    if (options.have(decoded.hash)) continue
-    fresh.push({ hash: decoded.hash, deps: decoded.deps, signature: checkChangeSignature(bytes, options.documentId, options.publicKey) })
+    if (!options.have(decoded.hash)) fresh.push({ hash: decoded.hash, deps: decoded.deps, message: decoded.message, bytes })
   }
-  const byHash = new Map(fresh.map((c) => [c.hash, c]))
-  const vouched = new Set<string>()
-  const stack = fresh.filter((c) => c.signature === 'valid').map((c) => c.hash)
-  while (stack.length) {
-    const hash = stack.pop()!
-    const c = byHash.get(hash)
-    if (!c || vouched.has(hash)) continue
-    vouched.add(hash)
-    stack.push(...c.deps)
-  }
+  const { vouched, signatures } = judge(fresh, (c) => checkChangeSignature(c.bytes, options.documentId, options.publicKey))
   const refused = fresh.find((c) => !vouched.has(c.hash))
-  return refused && { hash: refused.hash, signature: refused.signature }
+  return refused && { hash: refused.hash, signature: signatures.get(refused.hash) ?? 'unsigned' }
 }
