@@ -242,8 +242,9 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
    */
   async #checkPassedOn(session: Session, docId: string, kind: Kind & { type: 'feed' }, changes: Uint8Array[], held: A.Doc<unknown> | undefined): Promise<WriteVerdict> {
     const refuse = (reason: GateRefusal, detail: string): WriteVerdict => ({ ok: false, reason, detail: `feed of ${kind.owner}: ${detail}`, close: false })
-    const n = this.#shadows.get(docIdOf(kind.neighbourhood)) as NeighbourhoodDoc | undefined
+    // Membership first: it loads the neighbourhood's shadow when the gate has not seen it yet.
     const membership = await this.#membershipOf(docIdOf(kind.neighbourhood))
+    const n = this.#shadows.get(docIdOf(kind.neighbourhood)) as NeighbourhoodDoc | undefined
     const sender = membership?.statusOf(session.id)
     if (!n || !membership || (sender !== 'referent' && sender !== 'member' && sender !== 'pending')) return refuse('not-owner', 'the sender is not a member here')
     // Covers a departed member's erased feed coming back from an old copy: signed, but gone for good.
