@@ -23,6 +23,7 @@ import { reconnect } from './scenarios/reconnect.ts'
 import { relayLoad } from './scenarios/relay-load.ts'
 import { relayMemory } from './scenarios/relay-memory.ts'
 import { search } from './scenarios/search.ts'
+import { signatures } from './scenarios/signatures.ts'
 
 const SCENARIOS: Record<ScenarioId, Scenario> = {
   'catch-up': catchUp,
@@ -34,6 +35,7 @@ const SCENARIOS: Record<ScenarioId, Scenario> = {
   'first-visit': firstVisit,
   'relay-load': relayLoad,
   'relay-memory': relayMemory,
+  signatures,
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--only <scenario>[,<scenario>…]] [--note <text>]

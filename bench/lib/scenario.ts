@@ -1,7 +1,7 @@
 /** What a scenario is and what it returns; run.ts runs them and report.ts writes them down. */
 import type { System } from './devices.ts'
 
-export const SCENARIO_IDS = ['catch-up', 'latency', 'reconnect', 'cold-start', 'search', 'projection', 'first-visit', 'relay-load', 'relay-memory'] as const
+export const SCENARIO_IDS = ['catch-up', 'latency', 'reconnect', 'cold-start', 'search', 'projection', 'first-visit', 'relay-load', 'relay-memory', 'signatures'] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]
 
 export interface Goal {

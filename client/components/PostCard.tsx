@@ -3,6 +3,7 @@ import { A } from '@solidjs/router'
 import { categoryText, formatDate, kindText, t, type MessageKey } from '../i18n/index.ts'
 import { deriveStatus } from '../../shared/lifecycle.ts'
 import { docIdOf, type DocUrl } from '../../shared/ids.ts'
+import { UnverifiedNote } from './UnverifiedNote.tsx'
 
 export interface PostCardData {
   id: string
@@ -22,7 +23,7 @@ export interface PostCardData {
 export const postPath = (p: { feed: DocUrl; id: string }) => `/post/${docIdOf(p.feed)}/${p.id}`
 
 /** One post on the board: what, its state, who, when, and whether it has left this device yet. */
-export function PostCard(props: { post: PostCardData; author: string; now?: number }) {
+export function PostCard(props: { post: PostCardData; author: string; now?: number; unverified?: boolean }) {
   const headingId = () => `post-${props.post.id}`
   const status = () => deriveStatus({ status: props.post.status, expiresAt: props.post.expiresAt, accepted: props.post.acceptedAt }, props.now ?? Date.now())
   return (
@@ -37,6 +38,9 @@ export function PostCard(props: { post: PostCardData; author: string; now?: numb
       </h3>
       <Show when={props.post.body}>
         <p class="post__body">{props.post.body}</p>
+      </Show>
+      <Show when={props.unverified}>
+        <UnverifiedNote name={props.author} />
       </Show>
       <p class="post__footer">
         <span>{t('board.by', { name: props.author })}</span>

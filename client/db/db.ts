@@ -7,6 +7,8 @@ import type { DocUrl, MemberId } from '../../shared/ids.ts'
  * - `posts`, `members`, `neighbourhoods`: derived from the Automerge documents by the projector;
  *   dropping them and projecting again gives the same rows.
  * - `profiles`, `settings`, `syncState`: belong to this device only and are never synced.
+ * - `feedChecks`: what this device verified of each feed's signatures (shared/signed-changes.ts), so a
+ *   cold start verifies only changes that arrived since; kept when the index is rebuilt.
  */
 
 /** A row of the board: the projected post plus whether the relay has it yet. */
@@ -46,10 +48,23 @@ export interface DocSyncState {
   at: number
 }
 
-export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation'
+/** A feed's signature check on this device: its owner's last valid version and what was left out. */
+export interface FeedCheckRow {
+  url: DocUrl
+  owner: MemberId
+  neighbourhood: DocUrl
+  /** Heads of the owner's last valid version. */
+  heads: string[]
+  /** Changes not validly signed by the owner (or depending on one): the feed shows a warning. */
+  invalid: string[]
+  /** The feed holds a change validly signed by its owner (otherwise it is a legacy feed). */
+  signed: boolean
+}
+
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation' | 'vouchedFeeds'
 export interface Setting {
   key: SettingKey
-  value: string | number | null | PendingInvitation
+  value: string | number | null | PendingInvitation | string[]
 }
 
 /**
@@ -75,6 +90,7 @@ export type PlacetteDb = Dexie & {
   profiles: EntityTable<Profile, 'id'>
   settings: EntityTable<Setting, 'key'>
   syncState: EntityTable<DocSyncState, 'url'>
+  feedChecks: EntityTable<FeedCheckRow, 'url'>
 }
 
 export const DB_NAME = 'placette-index'
@@ -97,6 +113,8 @@ export function openDb(name = DB_NAME): PlacetteDb {
     comments: '[feed+id], feed, [postFeed+post], neighbourhood',
     outcomes: 'key, postFeed, [neighbourhood+helper]',
   })
+  // Version 3: signed feed changes; what was verified is remembered per feed.
+  db.version(3).stores({ feedChecks: 'url, neighbourhood' })
   return db
 }
 

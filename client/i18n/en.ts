@@ -119,6 +119,7 @@ export const en: Record<MessageKey, string> = {
   'board.by': 'by {name}',
   'board.expired': 'Your expired posts: are they still needed?',
   'board.pending': 'Not sent yet',
+  'feed.unverified': 'Some changes by {name} could not be verified; the last safe version is shown.',
   'board.posts': 'Posts',
 
   'post.new.title': 'Post',

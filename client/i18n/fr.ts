@@ -117,6 +117,7 @@ export const fr = {
   'board.by': 'par {name}',
   'board.expired': 'Vos annonces expirées : sont-elles toujours d’actualité ?',
   'board.pending': 'Pas encore envoyé',
+  'feed.unverified': 'Certaines modifications de {name} n’ont pas pu être vérifiées ; la dernière version sûre est affichée.',
   'board.posts': 'Annonces',
 
   'post.new.title': 'Publier',

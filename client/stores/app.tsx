@@ -20,6 +20,8 @@ export interface AppStore {
   profile: Accessor<Profile | undefined>
   neighbourhood: Accessor<NeighbourhoodRow | undefined>
   memberNames: Accessor<Map<MemberId, string>>
+  /** Members whose feed holds changes not signed by them: their last valid version is shown, with a warning. */
+  unverified: Accessor<Set<MemberId>>
   /** The neighbourhood's members, with their status (référent, member, new neighbour…). */
   members: Accessor<MemberRow[]>
   /** Whether the current profile is a référent of its neighbourhood (may post official news). */
@@ -106,7 +108,7 @@ export async function createAppStore(): Promise<AppStore> {
     const rt = runtime.startRuntime(db, health)
     rt.relay.onConnection(setConnection)
     const p = profile()
-    if (p) commands.watchProfile(rt, p)
+    if (p) commands.watchProfile(rt, db, p)
     return Object.assign([runtime, commands] as Engine, { rt })
   })
 
@@ -120,6 +122,11 @@ export async function createAppStore(): Promise<AppStore> {
     profile,
     async (p) => (p ? (await db.members.where('neighbourhood').equals(p.neighbourhood).toArray()).sort((a, b) => a.joinedAt - b.joinedAt) : []),
     [] as MemberRow[],
+  )
+  const unverified = createLiveQuery(
+    profile,
+    async (p) => new Set(p ? (await db.feedChecks.where('neighbourhood').equals(p.neighbourhood).toArray()).filter((c) => c.invalid.length > 0).map((c) => c.owner) : []),
+    new Set<MemberId>(),
   )
   const isReferent = createLiveQuery(
     profile,
@@ -170,6 +177,7 @@ export async function createAppStore(): Promise<AppStore> {
     profile,
     neighbourhood,
     memberNames,
+    unverified,
     members,
     isReferent,
     direct,

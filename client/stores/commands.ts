@@ -25,7 +25,8 @@ import {
   type CreateNeighbourhoodInput,
   type NeighbourhoodDoc,
 } from '../../shared/schema/neighbourhood.ts'
-import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
+import { encodeKey, generateMemberKeys, memberIdFor, type MemberKeys } from '../../shared/identity.ts'
+import { changeSigned, checkFeed } from '../../shared/signed-changes.ts'
 import { createInvitation, readInvitation } from '../../shared/invitation.ts'
 import { createDeviceLink, readDeviceLink } from '../../shared/device-link.ts'
 import { membershipOf } from '../../shared/membership.ts'
@@ -65,7 +66,8 @@ export async function createNeighbourhood(rt: Runtime, db: PlacetteDb, input: Cr
   const me = memberIdFor(keys.publicKey)
   const now = Date.now()
   const n = rt.repo.create<NeighbourhoodDoc>()
-  const feed = rt.repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
+  const feed = rt.repo.create<FeedDoc>()
+  writeFeed(rt, feed, keys, (d) => Object.assign(d, newFeed(n.url as DocUrl, me)))
   const doc = newNeighbourhood({
     name: valid.name,
     commune: valid.commune as Commune,
@@ -209,7 +211,8 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
   const keys = invitation?.keys ?? generateMemberKeys()
   const me = memberIdFor(keys.publicKey)
   const now = Date.now()
-  const feed = rt.repo.create<FeedDoc>(newFeed(url, me))
+  const feed = rt.repo.create<FeedDoc>()
+  writeFeed(rt, feed, keys, (d) => Object.assign(d, newFeed(url, me)))
   // The feed on disk before the registry names it: a crash in between must not leave a member whose
   // feed is lost (the convergence simulation saw it).
   await rt.repo.flush([feed.documentId])
@@ -243,13 +246,56 @@ export async function joinNeighbourhood(rt: Runtime, db: PlacetteDb, url: DocUrl
 /** Saves the profile as this device's current one and starts projecting its neighbourhood. */
 export async function startProfile(rt: Runtime, db: PlacetteDb, profile: Profile): Promise<Profile> {
   await saveProfile(db, profile)
-  watchProfile(rt, profile)
+  watchProfile(rt, db, profile)
   return profile
 }
 
-export function watchProfile(rt: Runtime, profile: Profile): void {
+export function watchProfile(rt: Runtime, db: PlacetteDb, profile: Profile): void {
   rt.projector.setOwn([profile.feed, profile.neighbourhood])
   void rt.projector.watchNeighbourhood(profile.neighbourhood)
+  void vouchForOwnFeed(rt, db, profile).catch(() => undefined)
+}
+
+/**
+ * Every change to a member's own feed goes through here: made on the owner's last valid version (so
+ * they never vouch for a change that is not theirs) and signed with their key (shared/signed-changes.ts),
+ * so that it is verifiable however it travels. A profile without keys (none exist any more, but old
+ * backups might) writes unsigned changes, as before signatures.
+ */
+function writeFeed(rt: Runtime, feed: DocHandle<FeedDoc>, keys: MemberKeys | undefined, change: (d: FeedDoc) => void): void {
+  if (!keys) return feed.change(change)
+  const url = feed.url as DocUrl
+  feed.update((doc) => {
+    const check = checkFeed(doc, { documentId: feed.documentId, publicKey: keys.publicKey, since: rt.projector.feedChecks.last(url) })
+    return changeSigned(doc, change, { documentId: feed.documentId, secretKey: keys.secretKey, base: check.heads })
+  })
+}
+
+/**
+ * The first time a device runs a version that signs, it vouches for what it holds of its own feed:
+ * one signed change on top of its unsigned history, which the hash chain then covers. From then on an
+ * unsigned change to that feed is shown as unverified. Done once per device and feed.
+ */
+export async function vouchForOwnFeed(rt: Runtime, db: PlacetteDb, profile: Profile): Promise<void> {
+  const keys = profile.keys
+  if (!keys) return
+  const done = ((await db.settings.get('vouchedFeeds'))?.value as string[] | undefined) ?? []
+  if (done.includes(profile.feed)) return
+  let feed: DocHandle<FeedDoc>
+  try {
+    feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
+  } catch {
+    return // not on this device yet: next start
+  }
+  const doc = feed.doc()
+  const options = { documentId: feed.documentId, publicKey: keys.publicKey }
+  const strict = checkFeed(doc, options)
+  const trusted = checkFeed(doc, { ...options, trustUnsigned: true })
+  if (!strict.signed || strict.heads.join() !== trusted.heads.join()) {
+    feed.update((d) => changeSigned(d, (f) => void (f.signedFrom = Date.now()), { documentId: feed.documentId, secretKey: keys.secretKey, base: trusted.heads }))
+    await rt.repo.flush([feed.documentId])
+  }
+  await db.settings.put({ key: 'vouchedFeeds', value: [...done, profile.feed] })
 }
 
 /** Text stored as Automerge immutable strings: smaller and faster than collaborative text (DESIGN.md §2). */
@@ -257,7 +303,7 @@ const plain = (text: string) => new A.ImmutableString(text) as unknown as string
 
 async function changeOwnFeed(rt: Runtime, profile: Profile, change: (feed: FeedDoc) => void): Promise<void> {
   const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
-  feed.change((d) => {
+  writeFeed(rt, feed, profile.keys, (d) => {
     // The owner's device is the one that may bring its feed up to date (readers migrate a copy).
     migrate(d, FEED_MIGRATIONS)
     // Feeds written before answers and comments existed lack their maps.
@@ -482,7 +528,7 @@ export async function linkThisDevice(rt: Runtime, db: PlacetteDb, token: string)
 export async function leaveNeighbourhood(rt: Runtime, db: PlacetteDb, profile: Profile, waitMs = 15_000): Promise<void> {
   if (rt.relay.connection.state !== 'open') throw new PlacetteError(Reason.notAllowed, 'leaving needs the relay')
   const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
-  feed.change((d) => {
+  writeFeed(rt, feed, profile.keys, (d) => {
     for (const id of Object.keys(d.posts)) delete d.posts[id as PostId]
     for (const id of Object.keys(d.answers ?? {})) delete d.answers![id as keyof typeof d.answers]
     for (const id of Object.keys(d.comments ?? {})) delete d.comments![id as CommentId]

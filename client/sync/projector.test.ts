@@ -8,6 +8,8 @@ import { openDb, type PlacetteDb } from '../db/db.ts'
 import { newFeed, newPost, type FeedDoc } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { newMemberId, newPostId, randomId, type DocUrl, type MemberId } from '../../shared/ids.ts'
+import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
+import { changeSigned } from '../../shared/signed-changes.ts'
 
 // The projector against a real repo (no network) and Dexie on fake-indexeddb: one layer, its real
 // neighbours, only the browser's IndexedDB faked.
@@ -17,17 +19,22 @@ afterEach(async () => {
   cleanup = []
 })
 
-async function setup() {
+/** A repo, an index and a projector, torn down after the test. */
+function engine() {
   const db: PlacetteDb = openDb(`test-${randomId()}`)
   const repo = new Repo({ network: [] })
-  const relay = new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' })
-  const projector = new Projector(repo, db, relay)
+  const projector = new Projector(repo, db, new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' }))
   cleanup.push(async () => {
     await projector.settled()
     projector.stop()
     await repo.shutdown()
     db.close()
   })
+  return { db, repo, projector }
+}
+
+async function setup() {
+  const { db, repo, projector } = engine()
   const me = newMemberId()
   const n = repo.create<NeighbourhoodDoc>()
   const feed = repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
@@ -127,5 +134,60 @@ describe('client projector', () => {
     await expect.poll(async () => (await db.posts.get([first!.feed, first!.id]))?.title).toBe(first!.title)
     await again.settled()
     expect(written).toEqual([`posts ${first!.id}`])
+  })
+})
+
+describe('client projector, signed feeds', () => {
+  /** A neighbourhood whose member has a key, and a feed they write through the signing path. */
+  async function signedSetup() {
+    const { db, repo, projector } = engine()
+    const keys = generateMemberKeys()
+    const me = memberIdFor(keys.publicKey)
+    const n = repo.create<NeighbourhoodDoc>()
+    const feed = repo.create<FeedDoc>()
+    const write = (fn: (d: FeedDoc) => void) => feed.update((doc) => changeSigned(doc, fn, { documentId: feed.documentId, secretKey: keys.secretKey }))
+    write((d) => Object.assign(d, newFeed(n.url as DocUrl, me)))
+    n.change((d) => {
+      Object.assign(
+        d,
+        newNeighbourhood({ name: 'Le Bourg', commune: { insee: '01001', name: 'X', postcode: '01400' }, creator: me, creatorName: 'Lucie', creatorFeed: feed.url as DocUrl, creatorKey: encodeKey(keys.publicKey), now: 1 }),
+      )
+    })
+    const post = (title: string) => {
+      const id = newPostId()
+      write((d) => void (d.posts[id] = newPost({ kind: 'lend', category: 'diy', title, body: '' }, id, 10)))
+      return id
+    }
+    return { db, repo, projector, n, feed, post }
+  }
+
+  it('shows the owner’s last valid version and flags the feed when a change is not signed by its owner', async () => {
+    const { db, projector, n, feed, post } = await signedSetup()
+    const id = post('Perceuse à prêter')
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => titles(db)).toEqual(['Perceuse à prêter'])
+    expect((await db.feedChecks.get(feed.url as DocUrl))?.invalid).toEqual([])
+    // A change someone else made to a copy of the feed, reaching this device (as through a sync file).
+    const forgedChange = A.getLastLocalChange(A.change(A.clone(feed.doc()), (d) => void (d.posts[id]!.title = 'Perceuse à vendre, 500 €')))!
+    feed.update((doc) => A.applyChanges(doc, [forgedChange])[0])
+    await expect.poll(async () => (await db.feedChecks.get(feed.url as DocUrl))?.invalid.length).toBe(1)
+    await projector.settled()
+    expect(await titles(db)).toEqual(['Perceuse à prêter'])
+  })
+
+  it('on a cold start, verifies no signature it verified before', async () => {
+    const { db, repo, projector, n, feed, post } = await signedSetup()
+    for (let i = 0; i < 5; i++) post(`Post ${i}`)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(async () => (await db.feedChecks.get(feed.url as DocUrl))?.heads).toEqual(A.getHeads(feed.doc()))
+    await projector.settled()
+    projector.stop()
+    const again = new Projector(repo, db, new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' }))
+    cleanup.push(async () => {
+      await again.settled()
+      again.stop()
+    })
+    await again.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => again.feedChecks.last(feed.url as DocUrl)).toMatchObject({ verified: 0, invalid: [], signed: true })
   })
 })

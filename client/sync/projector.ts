@@ -2,6 +2,9 @@ import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
 import { FeedProjectionCache, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
+import { validVersion } from '../../shared/signed-changes.ts'
+import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import { FeedChecks } from './feed-checks.ts'
 import type { Collection, Table } from 'dexie'
 import { INDEX_TABLES, type BoardPost, type PlacetteDb } from '../db/db.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
@@ -55,6 +58,8 @@ export class Projector {
   readonly #health: StorageHealth | undefined
   /** Each feed's last projection, so a change rewrites only the rows it touched. */
   readonly #feeds = new Map<DocUrl, FeedProjectionCache>()
+  /** Each feed's signatures, checked against its owner's key: what is projected is the valid version. */
+  readonly feedChecks: FeedChecks
   #flushing: Promise<void> | undefined
   #stopRelayWatch: () => void
   #stopPersistedWatch: () => void
@@ -64,6 +69,7 @@ export class Projector {
     this.#db = db
     this.#relay = relay
     this.#health = health
+    this.feedChecks = new FeedChecks(db)
     health?.onRetry(async () => {
       // Projecting the device's own documents also counts the unsent changes again.
       for (const url of [...this.#unwritten, ...this.#own]) if (url !== PENDING_COUNT) this.#schedule(url)
@@ -143,6 +149,7 @@ export class Projector {
     entry?.handle.removeAllListeners()
     this.#handles.delete(url)
     this.#feeds.delete(url)
+    await this.feedChecks.forget(url)
     const db = this.#db
     await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
       await db.posts.where('feed').equals(url).delete()
@@ -197,6 +204,10 @@ export class Projector {
     if (entry.kind === 'neighbourhood') {
       const projection = projectNeighbourhood(doc, url)
       if (!projection) return
+      // Feeds whose owner's key was unknown until now wait for it (a feed is shown only once checked).
+      const waiting = projection.members.filter((m) => !this.feedChecks.knows(m.feed) && this.#handles.has(m.feed))
+      this.feedChecks.learnRegistry(url, doc as NeighbourhoodDoc)
+      for (const m of waiting) this.#schedule(m.feed)
       await this.#db.transaction('rw', this.#db.neighbourhoods, this.#db.members, async () => {
         await this.#db.neighbourhoods.put(projection.neighbourhood)
         await this.#db.members.where('neighbourhood').equals(url).delete()
@@ -208,10 +219,13 @@ export class Projector {
       }
       return
     }
+    // What is shown is the owner's last valid version: changes not signed by them are left out.
+    const check = await this.feedChecks.check(url, doc as A.Doc<unknown>)
+    if (!check) return
     let cache = this.#feeds.get(url)
     const first = !cache
     if (!cache) this.#feeds.set(url, (cache = new FeedProjectionCache(url)))
-    const { projection, changes } = cache.update(doc)
+    const { projection, changes } = cache.update(validVersion(doc as A.Doc<unknown>, check))
     const db = this.#db
     const tables = [db.posts, db.answers, db.comments, db.outcomes]
     if (!first && !this.#own.has(url)) {

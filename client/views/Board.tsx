@@ -116,7 +116,7 @@ export function Board() {
               <For each={page().posts}>
                 {(post) => (
                   <li>
-                    <PostCard post={post} author={app.memberNames().get(post.author) ?? '…'} />
+                    <PostCard post={post} author={app.memberNames().get(post.author) ?? '…'} unverified={app.unverified().has(post.author)} />
                     <Show when={here()}>{(from) => <Distance from={from()} to={placeOf(post)} />}</Show>
                   </li>
                 )}

@@ -3,6 +3,7 @@ import type { MemberId } from '../../shared/ids.ts'
 import { A } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
+import { UnverifiedNote } from '../components/UnverifiedNote.tsx'
 
 /** A référent's two decisions about a member, each asked twice. */
 function RoleButtons(props: { member: MemberId; name: string }) {
@@ -103,6 +104,9 @@ export function Neighbours() {
                   <p>
                     <strong>{m.displayName}</strong> <span class="status-tag status-tag--pending">{t('member.pending')}</span>
                   </p>
+                  <Show when={app.unverified().has(m.id)}>
+                    <UnverifiedNote name={m.displayName} />
+                  </Show>
                   <Show when={m.vouchedBy.length > 0}>
                     <p>{t('neighbours.vouchedBy', { names: m.vouchedBy.map(name).join(', ') })}</p>
                   </Show>
@@ -129,6 +133,9 @@ export function Neighbours() {
                     <span class="status-tag status-tag--referent">{t('member.referent')}</span>
                   </Show>
                 </p>
+                <Show when={app.unverified().has(m.id)}>
+                  <UnverifiedNote name={m.displayName} />
+                </Show>
                 <Show when={m.id !== app.profile()?.id}>
                   <A class="button button--secondary" href={`/messages/${m.id}`}>
                     {t('messages.write', { name: m.displayName })}

@@ -41,7 +41,7 @@ export function OpenNeeds() {
                 <For each={page().posts}>
                   {(post) => (
                     <li>
-                      <PostCard post={post} author={app.memberNames().get(post.author) ?? '…'} />
+                      <PostCard post={post} author={app.memberNames().get(post.author) ?? '…'} unverified={app.unverified().has(post.author)} />
                     </li>
                   )}
                 </For>

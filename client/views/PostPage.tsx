@@ -11,6 +11,7 @@ import { AuthorActions, ManagePost } from './post/AuthorActions.tsx'
 import { Comments } from './post/Comments.tsx'
 import { HelpBox } from './post/HelpBox.tsx'
 import { Outcomes } from './post/Outcomes.tsx'
+import { UnverifiedNote } from '../components/UnverifiedNote.tsx'
 
 /** A post's own page: everything about it, its answers and comments, and what you can do next. */
 export function PostPage() {
@@ -44,6 +45,9 @@ export function PostPage() {
                   <h1 id="post-title">{post().title}</h1>
                   <Show when={post().body}>
                     <p class="post__body">{post().body}</p>
+                  </Show>
+                  <Show when={app.unverified().has(post().author)}>
+                    <UnverifiedNote name={name(post().author)} />
                   </Show>
                   <Show when={post().whenStart}>
                     {(start) => <p>{t('page.when', { when: formatDate(start()) + (post().whenEnd ? ` → ${formatDate(post().whenEnd!)}` : '') })}</p>}

@@ -20,6 +20,11 @@ export interface FeedDoc {
   /** "I can help" answers to other members' posts (absent in feeds written before answers existed). */
   answers?: Record<AnswerId, AnswerRecord>
   comments?: Record<CommentId, CommentRecord>
+  /**
+   * When one of the owner's devices first signed this feed (shared/signed-changes.ts): its signed
+   * change vouches for the unsigned history before it. Absent in feeds no signing version has written.
+   */
+  signedFrom?: number
 }
 
 /** Where a post lives: its author's feed and its ID in it. */
@@ -132,6 +137,7 @@ export const feedSchema = v.looseObject({
   posts: v.record(v.string(), v.unknown()),
   answers: v.optional(v.record(v.string(), v.unknown())),
   comments: v.optional(v.record(v.string(), v.unknown())),
+  signedFrom: v.optional(timestamp),
 })
 
 /** Migrations of this document type, run by every reader on load (version.ts). */

@@ -6,7 +6,8 @@
  * - a neighbourhood: read by its members (pending included) and by a newcomer holding a valid
  *   invitation; written only under `members[writer]`, by the rules of shared/membership.ts;
  * - a member's feed: read by the neighbourhood's members once the registry names it as its owner's;
- *   written only by its owner's devices;
+ *   written by its owner's devices, or passed on by another member when every change the relay lacks
+ *   is signed by the owner (shared/signed-changes.ts: validly signed, or history a signed change vouches for);
  * - a conversation: read and written by its two members only;
  * - anything else: refused. A document ID the relay does not hold is refused too (indistinguishable
  *   from one the member may not see, so IDs cannot be probed).
@@ -24,6 +25,8 @@ import type { MemberId } from '../../shared/ids.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import type { Logger } from '../log.ts'
 import { onEachDocument } from '../../shared/repo-workarounds.ts'
+import { unsignedAmong } from '../../shared/signed-changes.ts'
+import { memberIdFor } from '../../shared/identity.ts'
 
 export interface Session {
   /** The member (or relay) that signed in. */
@@ -37,7 +40,7 @@ export interface Session {
   invitations: string[]
 }
 
-export type GateRefusal = WriteRefusal | 'unknown-kind' | 'too-many-documents' | 'incomplete' | 'not-owner' | 'not-a-member' | 'invitation-expired' | 'invitation-invalid'
+export type GateRefusal = WriteRefusal | 'not-signed' | 'unknown-kind' | 'too-many-documents' | 'incomplete' | 'not-owner' | 'not-a-member' | 'invitation-expired' | 'invitation-invalid'
 
 export type WriteVerdict =
   | { ok: true }
@@ -175,10 +178,7 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
 
     switch (kind.type) {
       case 'feed':
-        if (kind.owner !== session.id) {
-          // May be a neighbour passing on what they got by file or device to device: dropped, not punished.
-          return { ok: false, reason: 'not-owner', detail: `feed of ${kind.owner}`, close: false }
-        }
+        if (kind.owner !== session.id) return this.#checkPassedOn(session, docId, kind, changes, await this.#load(docId))
         return (await this.#isOut(session.id, kind.neighbourhood)) ? { ok: false, reason: 'cut-off', detail: 'revoked', close: true } : { ok: true }
       case 'other':
         return { ok: false, reason: 'unknown-kind', detail: 'not a Placette document', close: true }
@@ -199,8 +199,12 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     if (kind.type === 'none') {
       // A new document: what it is decides who may have made it.
       if (content.type === 'placette/feed') {
-        // Dropped, not punished: may be an old copy of a departed member's erased feed.
-        if (content.owner !== session.id) return { ok: false, reason: 'not-owner', detail: 'a feed must be created by its owner', close: false }
+        if (content.owner !== session.id) {
+          // A neighbour passing on a feed its owner made offline: only if the owner signed all of it.
+          const feed = kindOfContent(after)
+          const verdict = feed.type === 'feed' ? await this.#checkPassedOn(session, docId, feed, A.decodeSyncMessage(data).changes, undefined) : undefined
+          if (!verdict?.ok) return verdict ?? { ok: false, reason: 'not-owner', detail: 'a feed must be created by its owner', close: false }
+        }
         return this.#remember(docId, after)
       }
       if (content.type === 'placette/conversation') {
@@ -226,6 +230,30 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     if (verdict.joined) await this.#countUse(verdict.joined.invitation)
     this.#setShadow(docId, after)
     if (!before) this.#kinds.set(docId, { type: 'neighbourhood' })
+    return { ok: true }
+  }
+
+  /**
+   * A member passing on changes to someone else's feed (got from a file or a direct link): accepted
+   * when every change the relay lacks is signed by the feed's owner, with the key in the registry.
+   * Otherwise dropped, not punished: the carrier may not know (their own device flags the feed), and
+   * closing their socket would stop them syncing at all, since they would send it again on every
+   * reconnection.
+   */
+  async #checkPassedOn(session: Session, docId: string, kind: Kind & { type: 'feed' }, changes: Uint8Array[], held: A.Doc<unknown> | undefined): Promise<WriteVerdict> {
+    const refuse = (reason: GateRefusal, detail: string): WriteVerdict => ({ ok: false, reason, detail: `feed of ${kind.owner}: ${detail}`, close: false })
+    // Membership first: it loads the neighbourhood's shadow when the gate has not seen it yet.
+    const membership = await this.#membershipOf(docIdOf(kind.neighbourhood))
+    const n = this.#shadows.get(docIdOf(kind.neighbourhood)) as NeighbourhoodDoc | undefined
+    const sender = membership?.statusOf(session.id)
+    if (!n || !membership || (sender !== 'referent' && sender !== 'member' && sender !== 'pending')) return refuse('not-owner', 'the sender is not a member here')
+    // Covers a departed member's erased feed coming back from an old copy: signed, but gone for good.
+    if (membership.out.has(kind.owner)) return refuse('not-owner', 'its owner is no longer a member')
+    if (docIdOf(String(n.members?.[kind.owner]?.feed ?? '')) !== docId) return refuse('not-owner', 'not the feed the registry names')
+    const key = registryOf(n).publicKeyOf(kind.owner)
+    const publicKey = key && memberIdFor(key) === kind.owner ? key : undefined
+    const refused = unsignedAmong(changes, { documentId: docId, publicKey, have: (hash) => !!held && A.hasHeads(held, [hash]) })
+    if (refused) return refuse('not-signed', `change ${refused.hash.slice(0, 12)} ${refused.signature === 'bad' ? 'has a signature that is not the owner’s' : 'is not signed'}`)
     return { ok: true }
   }
 

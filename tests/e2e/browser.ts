@@ -1,4 +1,7 @@
 import { afterAll, beforeAll } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 
@@ -101,4 +104,34 @@ export async function joinFromLink(browser: Browser, link: string, name: string)
   await page.getByRole('button', { name: 'Rejoindre le quartier' }).click()
   await page.getByRole('heading', { name: /^Le tableau de / }).waitFor()
   return { device, page }
+}
+
+/** A temporary folder for the files a journey downloads, made before the file's tests and removed after. */
+export function downloadsDir(prefix: string): { readonly path: string } {
+  let dir: string | undefined
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix))
+  })
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+  return {
+    get path() {
+      if (!dir) throw new Error('downloadsDir: not made yet')
+      return dir
+    },
+  }
+}
+
+/** Saves the neighbourhood file on `page` ("Sans réseau") into `dir` and returns where it landed. */
+export async function saveNeighbourhoodFile(page: Page, dir: string): Promise<string> {
+  await page.getByRole('link', { name: 'Sans réseau' }).click()
+  const download = page.waitForEvent('download')
+  await page.getByRole('button', { name: 'Créer le fichier du quartier' }).click()
+  const file = await download
+  if (!/^placette-.*\.placette$/.test(file.suggestedFilename())) throw new Error(`unexpected file name ${file.suggestedFilename()}`)
+  const path = join(dir, `${Date.now()}-${file.suggestedFilename()}`)
+  await file.saveAs(path)
+  await page.getByText(/^Fichier prêt/).waitFor()
+  return path
 }

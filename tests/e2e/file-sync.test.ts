@@ -1,33 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { describe, it } from 'vitest'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { createNeighbourhood, e2eWorld, joinFromLink, newDevice, openApp, post } from './browser.ts'
+import { createNeighbourhood, downloadsDir, e2eWorld, joinFromLink, newDevice, openApp, post, saveNeighbourhoodFile } from './browser.ts'
 
 const world = e2eWorld()
-let dir: string
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'placette-files-'))
-})
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-
-/** Saves the neighbourhood file on `page` and returns where the download landed. */
-async function saveFile(page: Page): Promise<string> {
-  await page.getByRole('link', { name: 'Sans réseau' }).click()
-  const download = page.waitForEvent('download')
-  await page.getByRole('button', { name: 'Créer le fichier du quartier' }).click()
-  const file = await download
-  expect(file.suggestedFilename()).toMatch(/^placette-.*\.placette$/)
-  const path = join(dir, `${Date.now()}-${file.suggestedFilename()}`)
-  await file.saveAs(path)
-  await page.getByText(/^Fichier prêt/).waitFor()
-  return path
-}
+const downloads = downloadsDir('placette-files-')
+const saveFile = (page: Page) => saveNeighbourhoodFile(page, downloads.path)
 
 async function openFile(page: Page, path: string): Promise<void> {
   await page.getByRole('link', { name: 'Sans réseau' }).click()
@@ -82,10 +61,10 @@ describe('sync by file, with no network at all', () => {
     await createNeighbourhood(page, { postcode: '01400', commune: /Condeissiat/, name: 'Le Moulin', me: 'Luc' })
     await post(page, { title: 'Arroser mes tomates', category: 'Jardinage' })
     const good = await saveFile(page)
-    const text = join(dir, 'notes.placette')
+    const text = join(downloads.path, 'notes.placette')
     await writeFile(text, 'liste de courses : pain, lait')
     const { readFile } = await import('node:fs/promises')
-    const truncated = join(dir, 'truncated.placette')
+    const truncated = join(downloads.path, 'truncated.placette')
     const bytes = await readFile(good)
     await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.byteLength / 2)))
 

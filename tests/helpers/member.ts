@@ -12,6 +12,7 @@ import { newFeed, type FeedDoc } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import type { DocUrl, MemberId } from '../../shared/ids.ts'
 import { waitFor } from './wait-for.ts'
+import { changeSigned } from '../../shared/signed-changes.ts'
 
 class FakeDevice extends EventTarget {
   navigator = { onLine: true }
@@ -57,4 +58,9 @@ export async function findOrNot<T>(repo: Repo, url: string, ms = 1500): Promise<
   if (!handle) return undefined
   await waitFor(() => handle.isReady(), { timeout: ms }).catch(() => undefined)
   return handle.isReady() ? handle : undefined
+}
+
+/** A write to one's own feed as the app makes it: signed with the member's key (shared/signed-changes.ts). */
+export function writeSigned(who: MemberDevice, feed: DocHandle<FeedDoc>, change: (d: FeedDoc) => void): void {
+  feed.update((doc) => changeSigned(doc, change, { documentId: feed.documentId, secretKey: who.keys.secretKey }))
 }

@@ -104,7 +104,7 @@ describe('the relay lets members in and no one else', () => {
     // The neighbour may read the référent's feed, and writes into it: the relay keeps that to itself.
     const theirs = await findOrNot<FeedDoc>(neighbour.sync.repo, referentFeed.url, 10_000)
     post(theirs!, 'Usurpé')
-    await waitFor(() => relay.logs.some((l) => l.msg === 'socket refused' && String(l.detail).startsWith('not-owner')), { message: 'the relay refuses the write' })
+    await waitFor(() => relay.logs.some((l) => l.msg === 'socket refused' && String(l.detail).startsWith('not-signed')), { message: 'the relay refuses the write' })
     post(referentFeed, 'Encore moi')
     await waitFor(() => hasPost(theirs, 'Encore moi'), { message: 'the neighbour keeps syncing' })
     const fresh = member(neighbour.keys, { n: [docId(nUrl)] })
