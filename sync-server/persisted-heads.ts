@@ -22,14 +22,25 @@ interface Listener {
   readonly told: Map<DocumentId, string>
 }
 
+export interface PersistedHeadsReport {
+  /** Stops reporting (saves keep working). */
+  stop(): void
+  /** The heads of `documentId` last known to be on disk, if any. */
+  persistedHeads(documentId: DocumentId): string[] | undefined
+  /**
+   * Tells `peer` about later saves of `documentId` as if it had spoken of it, taking what it was told
+   * by other means (the heads digest, sync-server/heads-digest.ts) as what it knows now.
+   */
+  follow(peer: PeerId, documentId: DocumentId): void
+}
+
 /**
  * Starts reporting persisted heads to the clients of `network` that announce the feature. Call it
- * right after creating the repo, before any document loads. Returns a function that stops reporting
- * (saves keep working).
+ * right after creating the repo, before any document loads.
  */
-export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterface, log: Logger): () => void {
+export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterface, log: Logger): PersistedHeadsReport {
   const storage = repo.storageSubsystem
-  if (!storage) return () => undefined
+  if (!storage) return { stop: () => undefined, persistedHeads: () => undefined, follow: () => undefined }
   const persisted = new Map<DocumentId, string[]>()
   const listeners = new Map<PeerId, Listener>()
   let stopped = false
@@ -98,10 +109,17 @@ export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterfac
   network.on('peer-disconnected', onDisconnected)
   network.on('message', onMessage)
   log.debug('reporting persisted heads to clients that ask for them')
-  return () => {
-    stopped = true
-    network.off('peer-candidate', onCandidate)
-    network.off('peer-disconnected', onDisconnected)
-    network.off('message', onMessage)
+  return {
+    stop: () => {
+      stopped = true
+      network.off('peer-candidate', onCandidate)
+      network.off('peer-disconnected', onDisconnected)
+      network.off('message', onMessage)
+    },
+    persistedHeads: (documentId) => persisted.get(documentId),
+    follow: (peer, documentId) => {
+      const listener = listeners.get(peer)
+      if (listener && !listener.told.has(documentId)) listener.told.set(documentId, persisted.get(documentId)?.join(',') ?? '')
+    },
   }
 }

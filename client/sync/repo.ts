@@ -3,6 +3,7 @@ import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-networ
 import { randomId } from '../../shared/ids.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
+import { HeadsDigestClient } from './heads-digest.ts'
 
 export interface ClientSyncOptions {
   /** `ws://host:port/sync`; the app derives it from its own address. */
@@ -31,12 +32,16 @@ export interface ClientSync {
 export function createClientSync(options: ClientSyncOptions): ClientSync {
   const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
+  // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
+  // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
+  const digest = new HeadsDigestClient(relay)
   const repo = new Repo({
     peerId: `device-${randomId(16)}` as PeerId,
     storage: options.storage,
     network,
-    sharePolicy: async () => true,
+    sharePolicy: async (peer, documentId) => !digest.holds(peer, documentId),
   })
+  digest.attach(repo)
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)
   keepOthersEphemeralMessages(repo)
