@@ -26,8 +26,8 @@ import { utf8ToBytes } from '@noble/hashes/utils.js'
 
 /** Buckets per neighbourhood; a bitmask of differing buckets fits in 16 bits. */
 export const DIGEST_BUCKETS = 16
-/** Bytes of a bucket hash: a false "same" needs a 48-bit collision. */
-export const BUCKET_HASH_BYTES = 6
+/** Bytes of a bucket hash: a false "same" needs a 40-bit collision. */
+export const BUCKET_HASH_BYTES = 5
 /** Bytes naming a document in an answer (a hash of its ID). */
 export const KEY_BYTES = 4
 /** Bytes of a document's (ID, heads) hash in an answer. */
@@ -44,13 +44,14 @@ export interface DigestRequest {
   neighbourhood: string
   /** {@link DIGEST_BUCKETS} × {@link BUCKET_HASH_BYTES} bytes. */
   buckets: Uint8Array
-  /** Echoed in the answer, which names no document. */
-  nonce: number
 }
 
-/** In the relay's `peer` answer: which buckets differ and, for those, the relay's entries. */
+/**
+ * In the relay's `peer` answer, one per digest of the join, in the same order (the answer comes on the
+ * same socket as the join, so it cannot be taken for another's): which buckets differ and, for those,
+ * the relay's entries.
+ */
 export interface DigestAnswer {
-  nonce: number
   /** Bit `b` set: bucket `b` differs. */
   differ: number
   /** The relay's entries in differing buckets, {@link KEY_BYTES} + {@link ENTRY_HASH_BYTES} bytes each (absent: none). */
@@ -176,7 +177,6 @@ export function coveredDocuments(neighbourhoodId: string, neighbourhood: unknown
 export const isNeighbourhood = (doc: unknown): boolean => isRecord(doc) && doc.type === 'placette/neighbourhood'
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isNonce = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32
 
 /** A client's digests, from its join's metadata: undefined if it sent none, an error if malformed. */
 export function parseDigestRequests(value: unknown): { ok: true; requests: DigestRequest[] | undefined } | { ok: false; detail: string } {
@@ -185,26 +185,29 @@ export function parseDigestRequests(value: unknown): { ok: true; requests: Diges
   const requests: DigestRequest[] = []
   for (const item of value) {
     if (!isRecord(item)) return { ok: false, detail: 'bad digest' }
-    const { neighbourhood, buckets, nonce } = item
+    const { neighbourhood, buckets } = item
     if (typeof neighbourhood !== 'string' || !DOCUMENT_ID.test(neighbourhood)) return { ok: false, detail: 'bad digest neighbourhood' }
     if (!(buckets instanceof Uint8Array) || buckets.byteLength !== DIGEST_BUCKETS * BUCKET_HASH_BYTES) return { ok: false, detail: 'bad digest buckets' }
-    if (!isNonce(nonce)) return { ok: false, detail: 'bad digest nonce' }
-    requests.push({ neighbourhood, buckets, nonce })
+    requests.push({ neighbourhood, buckets })
   }
   return { ok: true, requests }
 }
 
-/** The relay's answers, from its `peer` metadata; malformed ones are left out (those digests then sync everything). */
-export function parseDigestAnswers(value: unknown): DigestAnswer[] {
+/**
+ * The relay's answers, from its `peer` metadata, by position; a malformed one is undefined (that digest
+ * then syncs everything).
+ */
+export function parseDigestAnswers(value: unknown): (DigestAnswer | undefined)[] {
   if (!Array.isArray(value) || value.length > MAX_DIGESTS) return []
-  const answers: DigestAnswer[] = []
-  for (const item of value) {
-    if (!isRecord(item)) continue
-    const { nonce, differ, entries, unsaved } = item
-    if (!isNonce(nonce) || typeof differ !== 'number' || !Number.isInteger(differ) || differ < 0 || differ >= 2 ** DIGEST_BUCKETS) continue
-    if (entries !== undefined && !(entries instanceof Uint8Array && entries.byteLength % ENTRY_BYTES === 0 && entries.byteLength <= MAX_DIGEST_ENTRIES * ENTRY_BYTES)) continue
-    if (unsaved !== undefined && !(unsaved instanceof Uint8Array && unsaved.byteLength % KEY_BYTES === 0 && unsaved.byteLength <= MAX_DIGEST_ENTRIES * KEY_BYTES)) continue
-    answers.push({ nonce, differ, ...(entries ? { entries } : {}), ...(unsaved ? { unsaved } : {}) })
-  }
-  return answers
+  return value.map((item) => (isRecord(item) ? parseAnswer(item) : undefined))
 }
+
+function parseAnswer(item: Record<string, unknown>): DigestAnswer | undefined {
+  const { differ, entries, unsaved } = item
+  if (typeof differ !== 'number' || !Number.isInteger(differ) || differ < 0 || differ >= 2 ** DIGEST_BUCKETS) return undefined
+  if (entries !== undefined && !isPacked(entries, ENTRY_BYTES)) return undefined
+  if (unsaved !== undefined && !isPacked(unsaved, KEY_BYTES)) return undefined
+  return { differ, ...(entries ? { entries } : {}), ...(unsaved ? { unsaved } : {}) }
+}
+
+const isPacked = (v: unknown, size: number): v is Uint8Array => v instanceof Uint8Array && v.byteLength % size === 0 && v.byteLength <= MAX_DIGEST_ENTRIES * size

@@ -76,7 +76,8 @@ export class DigestResponder {
    * the documents answered for are kept in step with it.
    */
   async answer(peer: PeerId, requests: readonly DigestRequest[]): Promise<{ answers: DigestAnswer[]; commit: () => void }> {
-    const answered: DigestEntry[] = []
+    /** Entries answered, and whether the client learns from the answer that it holds them as on disk. */
+    const answered: { entry: DigestEntry; known: boolean }[] = []
     const answers = await Promise.all(
       requests.map(async (request): Promise<DigestAnswer> => {
         let entries: DigestEntry[] = []
@@ -85,23 +86,25 @@ export class DigestResponder {
         } catch (err) {
           this.#log.warn('could not compute a heads digest; the client syncs everything', { peer, err })
         }
-        answered.push(...entries)
         const differ = entries.length ? differingBuckets(bucketHashes(entries), request.buckets) : ALL_BUCKETS
         const unsaved = entries.filter((e) => {
           const on = this.#persisted.persistedHeads(e.documentId as DocumentId)
           const handle = this.#repo.handles[e.documentId as DocumentId]
           return !on || !handle?.isReady() || !sameHeads(on, hexHeads(handle))
         })
+        // In a bucket that matched, the client holds the document as the relay does, and the answer
+        // tells it what is on disk; in one that differs it may or may not (it decides).
+        for (const entry of entries) answered.push({ entry, known: !(differ & (1 << entry.bucket)) && !unsaved.includes(entry) })
         const listed = packEntries(entries, differ)
         this.#log.debug('heads digest answered', { peer, documents: entries.length, differ: differ.toString(2) })
-        return { nonce: request.nonce, differ, ...(listed.byteLength ? { entries: listed } : {}), ...(unsaved.length ? { unsaved: packKeys(unsaved) } : {}) }
+        return { differ, ...(listed.byteLength ? { entries: listed } : {}), ...(unsaved.length ? { unsaved: packKeys(unsaved) } : {}) }
       }),
     )
     const commit = () => {
       if (this.#stopped) return
-      for (const e of answered) {
-        this.#hold(peer, e.documentId as DocumentId)
-        this.#persisted.follow(peer, e.documentId as DocumentId)
+      for (const { entry, known } of answered) {
+        this.#hold(peer, entry.documentId as DocumentId)
+        this.#persisted.follow(peer, entry.documentId as DocumentId, known)
       }
     }
     return { answers, commit }

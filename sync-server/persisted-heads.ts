@@ -28,10 +28,11 @@ export interface PersistedHeadsReport {
   /** The heads of `documentId` last known to be on disk, if any. */
   persistedHeads(documentId: DocumentId): string[] | undefined
   /**
-   * Tells `peer` about later saves of `documentId` as if it had spoken of it, taking what it was told
-   * by other means (the heads digest, sync-server/heads-digest.ts) as what it knows now.
+   * Tells `peer` about later saves of `documentId` as if it had spoken of it. `known`: the peer already
+   * knows the heads on disk now (the heads digest's answer told it, sync-server/heads-digest.ts), so
+   * only later saves are told; otherwise the next sync message it sends about it gets them at once.
    */
-  follow(peer: PeerId, documentId: DocumentId): void
+  follow(peer: PeerId, documentId: DocumentId, known: boolean): void
 }
 
 /**
@@ -117,9 +118,9 @@ export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterfac
       network.off('message', onMessage)
     },
     persistedHeads: (documentId) => persisted.get(documentId),
-    follow: (peer, documentId) => {
+    follow: (peer, documentId, known) => {
       const listener = listeners.get(peer)
-      if (listener && !listener.told.has(documentId)) listener.told.set(documentId, persisted.get(documentId)?.join(',') ?? '')
+      if (listener && !listener.told.has(documentId)) listener.told.set(documentId, known ? (persisted.get(documentId)?.join(',') ?? '') : '')
     },
   }
 }

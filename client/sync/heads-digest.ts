@@ -35,7 +35,6 @@ import type { RelayAdapter } from './websocket-adapter.ts'
 
 interface Sent {
   neighbourhood: DocumentId
-  nonce: number
   entries: DigestEntry[]
   /** Document → heads (hex) summed up in the digest. */
   heads: Map<DocumentId, string[]>
@@ -94,7 +93,7 @@ export class HeadsDigestClient {
     const seen = new Set<DocumentId>()
     for (const root of Object.values(repo.handles)) {
       if (!root.isReady() || !isNeighbourhood(root.doc())) continue
-      const sent: Sent = { neighbourhood: root.documentId, nonce: randomNonce(), entries: [], heads: new Map() }
+      const sent: Sent = { neighbourhood: root.documentId, entries: [], heads: new Map() }
       for (const id of coveredDocuments(root.documentId, root.doc()) as DocumentId[]) {
         const handle = repo.handles[id]
         if (!handle?.isReady() || seen.has(id)) continue
@@ -109,7 +108,6 @@ export class HeadsDigestClient {
     return this.#sent.map((sent) => ({
       neighbourhood: sent.neighbourhood,
       buckets: bucketHashes(sent.entries),
-      nonce: sent.nonce,
     }))
   }
 
@@ -123,8 +121,8 @@ export class HeadsDigestClient {
     if (!repo) return
     const answers = parseDigestAnswers((metadata as { placetteDigest?: unknown } | undefined)?.placetteDigest)
     const persisted = announcesFeature(metadata, PERSISTED_HEADS_FEATURE)
-    for (const digest of sent) {
-      const answer = answers.find((a) => a.nonce === digest.nonce)
+    for (const [n, digest] of sent.entries()) {
+      const answer = answers[n]
       if (!answer) continue
       const unsaved = unpackKeys(answer.unsaved)
       for (const entry of compareWithAnswer(digest.entries, answer).same) {
@@ -153,10 +151,4 @@ export class HeadsDigestClient {
     const synchronizer = this.#repo?.synchronizer.docSynchronizers[id]
     if (synchronizer && !synchronizer.hasPeer(session.relay)) void synchronizer.beginSync([session.relay])
   }
-}
-
-function randomNonce(): number {
-  const bytes = new Uint32Array(1)
-  crypto.getRandomValues(bytes)
-  return bytes[0] as number
 }

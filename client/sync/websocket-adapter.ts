@@ -29,7 +29,7 @@ export type RelayConnection =
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000]
 
 /** Receives a document ID (automerge-repo's, without `automerge:`) and the heads (hex) the relay wrote. */
-export type PersistedHeadsListener = (documentId: string, heads: string[]) => void
+export type PersistedHeadsListener = (documentId: string, heads: string[], via: 'message' | 'digest') => void
 
 type WebSocketLike = Pick<WebSocket, 'readyState' | 'send' | 'close' | 'addEventListener' | 'binaryType'>
 type WebSocketCtor = new (url: string) => WebSocketLike
@@ -125,7 +125,7 @@ export class RelayAdapter extends NetworkAdapter {
 
   /** Reports heads of a document as on the relay's disk, as a persisted-heads message would (the digest found them there). */
   reportPersisted(documentId: string, heads: string[]): void {
-    for (const listener of this.#persistedListeners) listener(documentId, heads)
+    for (const listener of this.#persistedListeners) listener(documentId, heads, 'digest')
   }
 
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
@@ -308,7 +308,7 @@ export class RelayAdapter extends NetworkAdapter {
     // Checked like every other frame; and only the relay of this connection speaks for its disk.
     if (!parsed.ok || parsed.message.senderId !== (this.#remotePeerId as string | undefined)) return
     const { documentId, heads } = parsed.message
-    for (const listener of this.#persistedListeners) listener(documentId, heads)
+    for (const listener of this.#persistedListeners) listener(documentId, heads, 'message')
   }
 
   #scheduleRetry(): void {

@@ -185,7 +185,7 @@ describe('the heads digest', () => {
 
     const bad = await rawSocket(r.wsUrl)
     cleanups.push(async () => bad.close())
-    const digest = { neighbourhood: n.documentId, buckets: new Uint8Array(DIGEST_BUCKETS * BUCKET_HASH_BYTES - 1), nonce: 7 }
+    const digest = { neighbourhood: n.documentId, buckets: new Uint8Array(DIGEST_BUCKETS * BUCKET_HASH_BYTES - 1) }
     bad.sendCbor({ type: 'join', senderId: 'bad-peer', peerMetadata: { placetteDigest: [digest] }, supportedProtocolVersions: ['1'] })
     expect((await bad.closed).code).toBe(CloseCode.protocol)
 
@@ -200,7 +200,7 @@ describe('the heads digest', () => {
     const raw = await rawSocket(r.wsUrl)
     cleanups.push(async () => raw.close())
     const unknown = new Repo().create({}).documentId as DocumentId
-    const digest = { neighbourhood: unknown, buckets: new Uint8Array(DIGEST_BUCKETS * BUCKET_HASH_BYTES), nonce: 1 }
+    const digest = { neighbourhood: unknown, buckets: new Uint8Array(DIGEST_BUCKETS * BUCKET_HASH_BYTES) }
     raw.sendCbor({ type: 'join', senderId: 'curious-peer', peerMetadata: { placetteDigest: [digest] }, supportedProtocolVersions: ['1'] })
     const peer = await raw.next('peer')
     const [reply] = (peer.peerMetadata as { placetteDigest: Array<{ differ: number; entries?: Uint8Array }> }).placetteDigest
