@@ -14,7 +14,11 @@
  *   (sync-server/heads-digest.ts), and automerge-repo here answers any sync message whatever the share
  *   policy says;
  * - no answer (a stock server, an older relay, a malformed answer): nothing is held, everything syncs.
- * Documents not covered (conversations, documents not loaded yet when the socket opened) sync as before.
+ * Documents not covered (conversations, documents still not loaded after {@link LOAD_WAIT_MS}) sync as before.
+ *
+ * On a cold start the socket usually opens before the documents have loaded from IndexedDB: the join
+ * then waits for the documents being loaded, and for the feeds the neighbourhoods list, at most
+ * {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
  */
 import * as A from '@automerge/automerge'
 import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
@@ -32,6 +36,9 @@ import {
 } from '../../shared/heads-digest.ts'
 import { announcesFeature, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
+
+/** How long a join waits for the documents to load before its digest sums up what is loaded. */
+export const LOAD_WAIT_MS = 3000
 
 interface Sent {
   neighbourhood: DocumentId
@@ -54,6 +61,7 @@ export class HeadsDigestClient {
   #repo: Repo | undefined
   /** Digests sent in the current join, until the relay answers. */
   #sent: Sent[] = []
+  #generation = 0
   /** The relay of this connection and the documents whose sync with it is held back. */
   #session: { relay: PeerId; held: Set<DocumentId> } | undefined
   readonly #watched = new WeakSet<DocHandle<unknown>>()
@@ -85,11 +93,30 @@ export class HeadsDigestClient {
     }
   }
 
-  /** The digests of every neighbourhood loaded now, for the join about to be sent. */
-  #digests(): DigestRequest[] {
+  /** Waits (at most {@link LOAD_WAIT_MS}) for the documents being loaded and the feeds the neighbourhoods list. */
+  async #loaded(repo: Repo): Promise<void> {
+    const settle = async () => {
+      await Promise.all(Object.values(repo.handles).map((h) => h.whenReady(['ready', 'unavailable', 'deleted']).catch(() => undefined)))
+      const feeds = Object.values(repo.handles)
+        .filter((h) => h.isReady() && isNeighbourhood(h.doc()))
+        .flatMap((root) => coveredDocuments(root.documentId, root.doc()).slice(1))
+        .filter((id) => !repo.handles[id as DocumentId])
+      await Promise.all(feeds.map((id) => repo.find(id as DocumentId, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)))
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([settle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_WAIT_MS)))])
+    clearTimeout(timer)
+  }
+
+  /** The digests of every neighbourhood loaded, for the join about to be sent. */
+  async #digests(): Promise<DigestRequest[]> {
+    const generation = ++this.#generation
     this.#sent = []
     const repo = this.#repo
     if (!repo) return []
+    await this.#loaded(repo)
+    // A newer socket opened meanwhile: this join will not be sent.
+    if (generation !== this.#generation) return []
     const seen = new Set<DocumentId>()
     for (const root of Object.values(repo.handles)) {
       if (!root.isReady() || !isNeighbourhood(root.doc())) continue

@@ -71,7 +71,7 @@ export class RelayAdapter extends NetworkAdapter {
   #listeners = new Set<(c: RelayConnection) => void>()
   #persistedListeners = new Set<PersistedHeadsListener>()
   #relayOpenListeners = new Set<(relayPeerId: PeerId, peerMetadata: unknown) => void>()
-  #digests: (() => DigestRequest[]) | undefined
+  #digests: (() => DigestRequest[] | Promise<DigestRequest[]>) | undefined
 
   constructor(options: RelayAdapterOptions) {
     super()
@@ -119,7 +119,7 @@ export class RelayAdapter extends NetworkAdapter {
   }
 
   /** Where each join's heads digests come from (client/sync/heads-digest.ts); the answers come in the relay's `peer`. */
-  sendDigestsFrom(source: () => DigestRequest[]): void {
+  sendDigestsFrom(source: () => DigestRequest[] | Promise<DigestRequest[]>): void {
     this.#digests = source
   }
 
@@ -231,14 +231,20 @@ export class RelayAdapter extends NetworkAdapter {
     this.#socket = socket
     socket.addEventListener('open', () => {
       if (this.#socket !== socket) return
-      const digests = this.#digests?.() ?? []
-      const join: JoinMessage = {
-        type: 'join',
-        senderId: this.peerId as unknown as PeerIdString,
-        peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: digests } : {}) },
-        supportedProtocolVersions: [PROTOCOL_VERSION],
-      }
-      socket.send(cbor.encode(join))
+      // The digests may wait (boundedly) for the documents to load: a digest of nothing saves nothing.
+      void Promise.resolve()
+        .then(() => this.#digests?.() ?? [])
+        .catch(() => [])
+        .then((digests) => {
+          if (this.#socket !== socket || socket.readyState !== 1) return
+          const join: JoinMessage = {
+            type: 'join',
+            senderId: this.peerId as unknown as PeerIdString,
+            peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: digests } : {}) },
+            supportedProtocolVersions: [PROTOCOL_VERSION],
+          }
+          socket.send(cbor.encode(join))
+        })
     })
     socket.addEventListener('message', (event: MessageEvent) => {
       if (this.#socket === socket) this.#receive(event.data)

@@ -5,13 +5,14 @@
  * automerge-repo clients still sync, and a malformed digest closes only its own socket.
  */
 import { next as A } from '@automerge/automerge'
-import { Repo, type DocHandle, type DocumentId } from '@automerge/automerge-repo'
+import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
 import { CloseCode } from '../../shared/protocol.ts'
 import { BUCKET_HASH_BYTES, DIGEST_BUCKETS } from '../../shared/heads-digest.ts'
+import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
 import { nodeClient } from '../helpers/node-client.ts'
 import { rawSocket } from '../helpers/raw-socket.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
@@ -45,7 +46,7 @@ interface Device {
   persisted: Map<string, string[]>
 }
 
-function device(r: TestRelay): Device {
+function device(r: TestRelay, storage?: StorageAdapterInterface): Device {
   const sockets: Socket[] = []
   class CountingWebSocket extends WebSocket {
     constructor(url: string) {
@@ -54,7 +55,7 @@ function device(r: TestRelay): Device {
     }
   }
   const window = new FakeWindow()
-  const sync = createClientSync({ relayUrl: r.wsUrl, WebSocket: CountingWebSocket as never, events: window as never })
+  const sync = createClientSync({ relayUrl: r.wsUrl, WebSocket: CountingWebSocket as never, events: window as never, storage })
   cleanups.push(() => sync.repo.shutdown())
   const d: Device = {
     sync,
@@ -132,6 +133,27 @@ describe('the heads digest', () => {
     const boardMessages = [n, ...feeds].reduce((sum, h) => sum + (d.syncMessages.get(h.documentId) ?? 0), 0)
     expect(boardMessages).toBe(0)
     expect(bytes).toBeLessThan(1000)
+  })
+
+  it('makes a cold start with nothing new sync nothing either: the join waits for the documents to load', async () => {
+    const r = await startRelay({ access: 'open' })
+    cleanups.push(() => r.stop())
+    const storage = new MemoryStorage()
+    const first = device(r, storage)
+    const { n, feeds } = board(first)
+    await relayHolds(first, [n, ...feeds])
+    await first.sync.close()
+
+    // The app starting again: a new repo on the same storage; the projector asks for the neighbourhood
+    // (its feeds follow from its registry) while the socket opens.
+    const again = device(r, storage)
+    void again.sync.repo.find(n.url as AutomergeUrl, { allowableStates: ['ready', 'unavailable'] })
+    await waitFor(() => again.replies > 0, { message: 'the relay answers the join' })
+    const probe = again.sync.repo.create({ probe: true })
+    await relayHolds(again, [probe])
+    const boardMessages = [n, ...feeds].reduce((sum, h) => sum + (again.syncMessages.get(h.documentId) ?? 0), 0)
+    expect(boardMessages).toBe(0)
+    expect(feeds.every((f) => again.sync.repo.handles[f.documentId]?.isReady())).toBe(true)
   })
 
   it('syncs changes made offline on the device and on the relay, and later changes to unchanged documents', async () => {
