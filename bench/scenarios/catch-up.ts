@@ -245,7 +245,7 @@ export const catchUp: Scenario = {
             `(${(w.changeBytes / Math.max(1, w.changes)).toFixed(0)} B per change; the changes alone are ${(w.changeBytes / limit).toFixed(1)}× the limit) ` +
             `in ${kb(w.bytes)} of messages; ${o.messages} sync messages without changes (heads, needs, Bloom filters: ${kb(o.bloomBytes)} of filters) ` +
             `${kb(o.bytes)}; ${p.messages} persisted-heads messages ${kb(p.bytes)}. That is ${kb(carried)} of messages for ${kb(last.bytes)} on the wire ` +
-            `(permessage-deflate on frames of 1 KB or more, WebSocket framing, the upgrade). Every change of the catch-up deflated as one stream ` +
+            `(permessage-deflate, which compresses every frame, WebSocket framing, the upgrade). Every change of the catch-up deflated as one stream ` +
             `is ${kb(parts.changesDeflated)} (${(parts.changesDeflated / limit).toFixed(1)}× the limit): Automerge changes are mostly ` +
             `hashes (each change names its dependencies by 32-byte hash), actor IDs and column headers, which compress little; even perfect ` +
             `stream compression of what automerge-repo sends stays above the goal. What would reach ≤ 1.3×: send a document's missing changes as one compressed chunk ` +
