@@ -17,8 +17,8 @@
  * Documents not covered (conversations, documents still not loaded after {@link LOAD_WAIT_MS}) sync as before.
  *
  * On a cold start the socket usually opens before the documents have loaded from IndexedDB: the join
- * then waits for the documents being loaded, and for the feeds the neighbourhoods list, at most
- * {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
+ * then waits until the storage has no read in flight, asking meanwhile for the feeds the neighbourhoods
+ * list, at most {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
  */
 import * as A from '@automerge/automerge'
 import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
@@ -66,8 +66,12 @@ export class HeadsDigestClient {
   #session: { relay: PeerId; held: Set<DocumentId> } | undefined
   readonly #watched = new WeakSet<DocHandle<unknown>>()
 
-  constructor(relay: RelayAdapter) {
+  readonly #storageIdle: (() => Promise<void>) | undefined
+
+  /** @param storageIdle resolves once no read of the device's storage is in flight (absent: no storage, nothing to wait for). */
+  constructor(relay: RelayAdapter, storageIdle?: () => Promise<void>) {
     this.#relay = relay
+    this.#storageIdle = storageIdle
   }
 
   /** For the share policy: true while the sync of `documentId` with `peerId` is held back. */
@@ -93,15 +97,25 @@ export class HeadsDigestClient {
     }
   }
 
-  /** Waits (at most {@link LOAD_WAIT_MS}) for the documents being loaded and the feeds the neighbourhoods list. */
+  /**
+   * Waits (at most {@link LOAD_WAIT_MS}) until no document is being read from storage, asking meanwhile
+   * for the feeds the loaded neighbourhoods list. Documents that are not in storage wait for the network
+   * (for this very connection): they are not waited for.
+   */
   async #loaded(repo: Repo): Promise<void> {
+    const idle = this.#storageIdle
+    if (!idle) return
     const settle = async () => {
-      await Promise.all(Object.values(repo.handles).map((h) => h.whenReady(['ready', 'unavailable', 'deleted']).catch(() => undefined)))
-      const feeds = Object.values(repo.handles)
-        .filter((h) => h.isReady() && isNeighbourhood(h.doc()))
-        .flatMap((root) => coveredDocuments(root.documentId, root.doc()).slice(1))
-        .filter((id) => !repo.handles[id as DocumentId])
-      await Promise.all(feeds.map((id) => repo.find(id as DocumentId, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)))
+      for (let round = 0; round < 2; round++) {
+        await idle()
+        for (const root of Object.values(repo.handles)) {
+          if (!root.isReady() || !isNeighbourhood(root.doc())) continue
+          for (const id of coveredDocuments(root.documentId, root.doc()).slice(1) as DocumentId[]) {
+            if (!repo.handles[id]) repo.findWithProgress(id)
+          }
+        }
+      }
+      await idle()
     }
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([settle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_WAIT_MS)))])

@@ -34,10 +34,11 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
   // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
   // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
-  const digest = new HeadsDigestClient(relay)
+  const reads = options.storage && trackReads(options.storage)
+  const digest = new HeadsDigestClient(relay, reads?.idle)
   const repo = new Repo({
     peerId: `device-${randomId(16)}` as PeerId,
-    storage: options.storage,
+    storage: reads?.storage,
     network,
     sharePolicy: async (peer, documentId) => !digest.holds(peer, documentId),
   })
@@ -53,6 +54,33 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
       await repo.shutdown()
     },
   }
+}
+
+/**
+ * Wraps a storage to know when no read is in flight (the heads digest waits for the documents to load
+ * before a join; client/sync/heads-digest.ts).
+ */
+function trackReads(storage: StorageAdapterInterface): { storage: StorageAdapterInterface; idle: () => Promise<void> } {
+  let inFlight = 0
+  const waiters: (() => void)[] = []
+  const track = async <T>(read: Promise<T>): Promise<T> => {
+    inFlight++
+    try {
+      return await read
+    } finally {
+      if (--inFlight === 0) for (const wake of waiters.splice(0)) wake()
+    }
+  }
+  const wrapped: StorageAdapterInterface = {
+    load: (key) => track(storage.load(key)),
+    loadRange: (prefix) => track(storage.loadRange(prefix)),
+    save: (key, data) => storage.save(key, data),
+    remove: (key) => storage.remove(key),
+    removeRange: (prefix) => storage.removeRange(prefix),
+  }
+  // A turn of the event loop first, so reads the repo is about to start are counted.
+  const idle = () => new Promise<void>((resolve) => setTimeout(() => (inFlight === 0 ? resolve() : waiters.push(resolve)), 0))
+  return { storage: wrapped, idle }
 }
 
 /**
