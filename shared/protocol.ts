@@ -4,6 +4,7 @@
  * before it reaches a repo. Frames are CBOR; the check runs on the decoded value.
  */
 import { Reason } from './errors.ts'
+import { parseDigestRequests } from './heads-digest.ts'
 
 export const PROTOCOL_VERSION = '1'
 /** The WebSocket path on the relay's HTTP port. */
@@ -41,6 +42,8 @@ export interface PeerMetadataWire {
   isEphemeral?: boolean
   /** Placette extensions the sender speaks (e.g. persisted-heads.ts); ignored by stock automerge-repo. */
   placetteFeatures?: string[]
+  /** Join: the client's heads digests; peer: the relay's answers (heads-digest.ts). */
+  placetteDigest?: unknown[]
 }
 
 export interface JoinMessage {
@@ -113,6 +116,8 @@ export function parseClientMessage(value: unknown): Parsed<FromClientMessage> {
   switch (value.type) {
     case 'join': {
       if (!checkMetadata(value.peerMetadata)) return bad('bad peerMetadata')
+      const digests = parseDigestRequests((value.peerMetadata as PeerMetadataWire | undefined)?.placetteDigest)
+      if (!digests.ok) return bad(digests.detail)
       const versions = value.supportedProtocolVersions
       if (versions !== undefined && !(Array.isArray(versions) && versions.every((x) => typeof x === 'string')))
         return bad('bad supportedProtocolVersions')

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { parseClientMessage } from '../shared/protocol.ts'
 import { isUpstreamPeer, RelaySharing, remotePeerIdOf, upstreamPeerId } from './peering.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
+import { waitFor } from '../tests/helpers/wait-for.ts'
 
 const doc = (n: number) => `doc${n}` as DocumentId
 const peer = (name: string) => name as PeerId
@@ -26,46 +27,72 @@ describe('upstream peer names', () => {
 })
 
 describe('RelaySharing', () => {
-  /** The sharing rules, attached to a stand-in for the repo's network whose inbound messages the test makes up. */
+  /** The sharing rules, attached to a stand-in for the repo whose inbound messages the test makes up. */
   function setup(maxPeers?: number) {
     const sharing = new RelaySharing(maxPeers)
     const networkSubsystem = new EventEmitter()
-    sharing.attach({ networkSubsystem } as unknown as Repo)
+    const synchronizers = new Map<DocumentId, { begun: PeerId[][]; ended: PeerId[] }>()
+    const docSynchronizers: Record<string, unknown> = {}
+    const handles: Record<string, unknown> = {}
+    for (const id of [doc(1), doc(2)]) {
+      const record = { begun: [] as PeerId[][], ended: [] as PeerId[] }
+      synchronizers.set(id, record)
+      docSynchronizers[id] = {
+        hasPeer: () => false,
+        beginSync: async (peers: PeerId[]) => void record.begun.push(peers),
+        endSync: (p: PeerId) => void record.ended.push(p),
+      }
+      handles[id] = { whenReady: async () => undefined }
+    }
+    sharing.attach({ networkSubsystem, synchronizer: { docSynchronizers }, handles, peers: [] } as unknown as Repo)
     const receive = (type: string, senderId: string, documentId: DocumentId) =>
       networkSubsystem.emit('message', { type, senderId, targetId: 'relay-1', documentId, data: new Uint8Array() })
-    return { ...sharing.shareConfig, receive }
+    const leave = (peerId: string) => networkSubsystem.emit('peer-disconnected', { peerId })
+    return { sharing, ...sharing.shareConfig, receive, leave, synchronizers }
   }
 
-  it('announces every document to upstreams, none to a client that never asked', async () => {
-    const { announce } = setup()
+  it('announces every document to upstreams, none to a client', async () => {
+    const { announce, receive } = setup()
+    receive('sync', 'peer-a', doc(1))
     expect(await announce(upstreamPeerId(0, 'relay-x'), doc(1))).toBe(true)
     expect(await announce(peer('peer-a'), doc(1))).toBe(false)
   })
 
-  it('announces again to a client the documents it asked for, so a reconnection restarts the relay\'s side of their sync', async () => {
-    const { announce, receive } = setup()
+  it('remembers which documents each client asked for', () => {
+    const { sharing, receive } = setup()
     receive('request', 'peer-a', doc(1))
     receive('sync', 'peer-b', doc(2))
-    expect(await announce(peer('peer-a'), doc(1))).toBe(true)
-    expect(await announce(peer('peer-a'), doc(2))).toBe(false)
-    expect(await announce(peer('peer-b'), doc(2))).toBe(true)
+    expect(sharing.asked(peer('peer-a'), doc(1))).toBe(true)
+    expect(sharing.asked(peer('peer-a'), doc(2))).toBe(false)
+    expect(sharing.asked(peer('peer-b'), doc(2))).toBe(true)
+  })
+
+  it('restarts its side of a client\'s syncs when the client goes, then lets the client go', async () => {
+    const { receive, leave, synchronizers } = setup()
+    receive('sync', 'peer-a', doc(1))
+    leave('peer-a')
+    const one = synchronizers.get(doc(1))!
+    await waitFor(() => one.ended.length === 1, { message: 'the reset ends' })
+    expect(one.begun).toEqual([[peer('peer-a')]])
+    expect(one.ended).toEqual([peer('peer-a')])
+    expect(synchronizers.get(doc(2))!.begun).toEqual([])
   })
 
   it('does not count automerge-repo\'s own access checks as asking', async () => {
-    const { announce, access } = setup()
+    const { sharing, access } = setup()
     expect(await access(peer('peer-a'), doc(1))).toBe(true)
-    expect(await announce(peer('peer-a'), doc(1))).toBe(false)
+    expect(sharing.asked(peer('peer-a'), doc(1))).toBe(false)
   })
 
-  it('forgets the least recently active clients beyond its limit', async () => {
-    const { announce, receive } = setup(2)
+  it('forgets the least recently active clients beyond its limit', () => {
+    const { sharing, receive } = setup(2)
     receive('sync', 'peer-a', doc(1))
     receive('sync', 'peer-b', doc(1))
     receive('sync', 'peer-a', doc(2)) // peer-a is active again
     receive('sync', 'peer-c', doc(1))
-    expect(await announce(peer('peer-b'), doc(1))).toBe(false)
-    expect(await announce(peer('peer-a'), doc(1))).toBe(true)
-    expect(await announce(peer('peer-c'), doc(1))).toBe(true)
+    expect(sharing.asked(peer('peer-b'), doc(1))).toBe(false)
+    expect(sharing.asked(peer('peer-a'), doc(1))).toBe(true)
+    expect(sharing.asked(peer('peer-c'), doc(1))).toBe(true)
   })
 })
 

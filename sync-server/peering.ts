@@ -42,19 +42,22 @@ export type ShareConfig = NonNullable<RepoConfig['shareConfig']>
 
 /**
  * What the relay shares with whom. Upstream relays: every document, announced. Clients: only what they
- * ask for by ID — but a client that asked for a document before is "announced" it again when it
- * reconnects, so that the relay restarts its side of that document's sync.
+ * ask for by ID, never announced.
  *
- * Why: automerge-repo resets its sync state with a peer (dropping what it believes it already sent)
- * only when it begins syncing with that peer on its own initiative, i.e. when the share policy
- * announces the document. With a plain "never announce" policy, a sync message the relay sent into a
- * socket that died before delivering it is never sent again to that client (same peer ID, reconnected):
- * the client keeps missing those changes, and every later change that depends on them, until the
- * relay restarts. The convergence simulation found this (seed 1 before this policy).
+ * Why the reset on disconnection: automerge-repo resets its sync state with a peer (dropping what it
+ * believes it already sent) only when it begins syncing with that peer on its own initiative. Without
+ * it, a sync message the relay sent into a socket that died before delivering it is never sent again
+ * to that client (same peer ID, reconnected): the client keeps missing those changes, and every later
+ * change that depends on them, until the relay restarts. The convergence simulation found this (seed 1
+ * before this policy). The relay used to fix it by announcing to a returning client every document it
+ * had asked for, which restarted the relay's side of each sync when the client reconnected: one more
+ * sync message per document and per reconnection, and two more round trips (BENCHMARKS.md, catch-up),
+ * even for documents that had not changed. Now the relay restarts its side when the client's socket
+ * goes, for each document that client asked for: the message that restart produces goes nowhere (the
+ * peer is gone) and costs nothing on the wire, and the state the client finds on its return is clean.
  *
  * What a client asked for is learnt from the messages it sends (`attach`), never from automerge-repo's
- * `access` calls: those are also made for every connected peer whenever a document is evaluated, and
- * counting them would announce every document to every client.
+ * `access` calls: those are also made for every connected peer whenever a document is evaluated.
  *
  * @example
  * const sharing = new RelaySharing()
@@ -72,7 +75,7 @@ export class RelaySharing {
   }
 
   readonly shareConfig: ShareConfig = {
-    announce: async (peerId, documentId) => isUpstreamPeer(peerId) || (documentId !== undefined && this.asked(peerId, documentId)),
+    announce: async (peerId) => isUpstreamPeer(peerId),
     // Anyone may have any document it asks for by ID (DESIGN.md §4: membership checks come later).
     access: async () => true,
   }
@@ -82,14 +85,24 @@ export class RelaySharing {
     return this.#asked.get(peerId)?.has(documentId) ?? false
   }
 
-  /** Learns from the repo's inbound messages what each client asks for; returns a function that stops. */
+  /**
+   * Learns from the repo's inbound messages what each client asks for, and restarts the relay's side
+   * of those syncs when the client goes; returns a function that stops.
+   */
   attach(repo: Repo): () => void {
     const onMessage = (message: { type: string; senderId: PeerId; documentId?: DocumentId }) => {
       if ((message.type === 'sync' || message.type === 'request') && message.documentId && !isUpstreamPeer(message.senderId))
         this.#remember(message.senderId, message.documentId)
     }
+    const onGone = ({ peerId }: { peerId: PeerId }) => {
+      if (!isUpstreamPeer(peerId)) for (const documentId of this.#asked.get(peerId) ?? []) void resetSync(repo, peerId, documentId)
+    }
     repo.networkSubsystem.on('message', onMessage)
-    return () => void repo.networkSubsystem.off('message', onMessage)
+    repo.networkSubsystem.on('peer-disconnected', onGone)
+    return () => {
+      repo.networkSubsystem.off('message', onMessage)
+      repo.networkSubsystem.off('peer-disconnected', onGone)
+    }
   }
 
   #remember(peerId: PeerId, documentId: DocumentId): void {
@@ -100,6 +113,24 @@ export class RelaySharing {
     this.#asked.set(peerId, docs)
     if (this.#asked.size > this.#maxPeers) this.#asked.delete(this.#asked.keys().next().value as PeerId)
   }
+}
+
+/**
+ * Restarts the relay's side of the sync of `documentId` with a peer that has just gone: automerge-repo's
+ * `beginSync` round-trips the sync state through its encoding (keeping only the heads both sides are
+ * known to share) and sends a first message, which the network drops since the peer is gone. The peer
+ * is then taken off the document's peers again, unless it is already back, so that the relay does
+ * not compute messages for a client that may never return.
+ */
+async function resetSync(repo: Repo, peerId: PeerId, documentId: DocumentId): Promise<void> {
+  const synchronizer = repo.synchronizer.docSynchronizers[documentId]
+  const handle = repo.handles[documentId]
+  if (!synchronizer || !handle || synchronizer.hasPeer(peerId)) return
+  await synchronizer.beginSync([peerId])
+  // beginSync sends once the handle is ready: wait for that, then one turn of the event loop.
+  await handle.whenReady(['ready', 'requesting', 'unavailable']).catch(() => undefined)
+  await new Promise((resolve) => setImmediate(resolve))
+  if (!repo.peers.includes(peerId)) synchronizer.endSync(peerId)
 }
 
 export interface HostingOptions {

@@ -22,14 +22,26 @@ interface Listener {
   readonly told: Map<DocumentId, string>
 }
 
+export interface PersistedHeadsReport {
+  /** Stops reporting (saves keep working). */
+  stop(): void
+  /** The heads of `documentId` last known to be on disk, if any. */
+  persistedHeads(documentId: DocumentId): string[] | undefined
+  /**
+   * Tells `peer` about later saves of `documentId` as if it had spoken of it. `known`: the peer already
+   * knows the heads on disk now (the heads digest's answer told it, sync-server/heads-digest.ts), so
+   * only later saves are told; otherwise the next sync message it sends about it gets them at once.
+   */
+  follow(peer: PeerId, documentId: DocumentId, known: boolean): void
+}
+
 /**
  * Starts reporting persisted heads to the clients of `network` that announce the feature. Call it
- * right after creating the repo, before any document loads. Returns a function that stops reporting
- * (saves keep working).
+ * right after creating the repo, before any document loads.
  */
-export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterface, log: Logger): () => void {
+export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterface, log: Logger): PersistedHeadsReport {
   const storage = repo.storageSubsystem
-  if (!storage) return () => undefined
+  if (!storage) return { stop: () => undefined, persistedHeads: () => undefined, follow: () => undefined }
   const persisted = new Map<DocumentId, string[]>()
   const listeners = new Map<PeerId, Listener>()
   let stopped = false
@@ -98,10 +110,17 @@ export function reportPersistedHeads(repo: Repo, network: NetworkAdapterInterfac
   network.on('peer-disconnected', onDisconnected)
   network.on('message', onMessage)
   log.debug('reporting persisted heads to clients that ask for them')
-  return () => {
-    stopped = true
-    network.off('peer-candidate', onCandidate)
-    network.off('peer-disconnected', onDisconnected)
-    network.off('message', onMessage)
+  return {
+    stop: () => {
+      stopped = true
+      network.off('peer-candidate', onCandidate)
+      network.off('peer-disconnected', onDisconnected)
+      network.off('message', onMessage)
+    },
+    persistedHeads: (documentId) => persisted.get(documentId),
+    follow: (peer, documentId, known) => {
+      const listener = listeners.get(peer)
+      if (listener && !listener.told.has(documentId)) listener.told.set(documentId, known ? (persisted.get(documentId)?.join(',') ?? '') : '')
+    },
   }
 }

@@ -26,6 +26,7 @@ import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.t
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
+import { DigestResponder } from './heads-digest.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
@@ -136,7 +137,15 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
   // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
-  const stopReportingPersisted = reportPersistedHeads(repo, network, log)
+  const persisted = reportPersistedHeads(repo, network, log)
+  // A reconnect that finds nothing new costs one digest and its answer (sync-server/heads-digest.ts).
+  const digests = new DigestResponder({
+    repo,
+    mayRead: gate && ((peer, doc) => gate.mayRead(peer, doc)),
+    persisted,
+    log,
+  })
+  network.answerDigestsWith((peer, requests) => digests.answer(peer, requests))
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
@@ -218,7 +227,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
-      stopReportingPersisted()
+      persisted.stop()
+      digests.stop()
       stopSharing()
       stopGate?.()
       for (const upstream of upstreams) upstream.disconnect()

@@ -7,7 +7,7 @@
  * Devices keep their documents in memory (with a memory storage where the app has IndexedDB).
  */
 import * as A from '@automerge/automerge'
-import { Repo, type DocHandle, type DocumentId, type Message, type NetworkAdapter, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { cbor, Repo, type DocHandle, type DocumentId, type Message, type NetworkAdapter, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -30,6 +30,16 @@ export interface Logged {
   doc: string
   /** Message type: automerge-repo's (`sync`, `request`…) or y-protocols' (`sync-step1`, `awareness`…). */
   type: string
+  /** automerge-repo: the message as CBOR, before WebSocket framing and compression. */
+  bytes?: number
+  /** Of those, an Automerge sync message's parts: the changes it carries, and their bytes. */
+  changes?: number
+  changeBytes?: number
+  /** Its Bloom filters ("have") and heads, in bytes. */
+  bloomBytes?: number
+  headsBytes?: number
+  /** The changes themselves. */
+  changeData?: Uint8Array[]
 }
 
 /** Stands in for `window`: the device's idea of whether it is online, and its `online`/`offline` events. */
@@ -56,14 +66,26 @@ export interface AmDevice {
 
 /** Logs what goes through a network adapter, without changing what it does. */
 function logAdapter(adapter: NetworkAdapter, log: Logged[]): void {
+  const entry = (dir: 'up' | 'down', message: Message): Logged => {
+    const logged: Logged = { t: performance.now(), dir, doc: String((message as { documentId?: string }).documentId ?? ''), type: message.type }
+    const data = (message as { data?: Uint8Array }).data
+    logged.bytes = cbor.encode(message).byteLength
+    if ((message.type === 'sync' || message.type === 'request') && data) {
+      const decoded = A.decodeSyncMessage(data)
+      logged.changes = decoded.changes.length
+      logged.changeBytes = decoded.changes.reduce((n, c) => n + c.byteLength, 0)
+      logged.changeData = decoded.changes
+      logged.bloomBytes = decoded.have.reduce((n, h) => n + h.bloom.byteLength + h.lastSync.length * 32, 0)
+      logged.headsBytes = (decoded.heads.length + decoded.need.length) * 32
+    }
+    return logged
+  }
   const send = adapter.send.bind(adapter)
   adapter.send = (message: Message) => {
-    log.push({ t: performance.now(), dir: 'up', doc: String((message as { documentId?: string }).documentId ?? ''), type: message.type })
+    log.push(entry('up', message))
     send(message)
   }
-  adapter.on('message', (message: Message) => {
-    log.push({ t: performance.now(), dir: 'down', doc: String((message as { documentId?: string }).documentId ?? ''), type: message.type })
-  })
+  adapter.on('message', (message: Message) => log.push(entry('down', message)))
 }
 
 export function amDevice(system: AmSystem, url: string, options: { storage?: StorageAdapterInterface } = {}): AmDevice {
@@ -71,10 +93,19 @@ export function amDevice(system: AmSystem, url: string, options: { storage?: Sto
   const window = new FakeWindow()
   let repo: Repo
   let adapter: NetworkAdapter
+  /** Placette: the heads the relay reported on its disk (persisted-heads, or the heads digest's answer). */
+  const persisted = new Map<string, string[]>()
   if (system === 'placette') {
     const sync = createClientSync({ relayUrl: url, WebSocket: WebSocket as never, events: window as never, storage: options.storage })
     repo = sync.repo
     adapter = sync.relay
+    sync.relay.onPersistedHeads((documentId, heads, via) => {
+      persisted.set(documentId, heads)
+      if (via === 'digest') return
+      // Placette's own message beside automerge-repo's: its size as sent.
+      const message = { type: 'placette-persisted-heads', senderId: sync.relay.connection.state === 'open' ? sync.relay.connection.relayPeerId : '', targetId: repo.peerId, documentId, heads }
+      log.push({ t: performance.now(), dir: 'down', doc: documentId, type: message.type, bytes: cbor.encode(message).byteLength })
+    })
   } else {
     const stock = new WebSocketClientAdapter(url)
     adapter = stock
@@ -96,7 +127,10 @@ export function amDevice(system: AmSystem, url: string, options: { storage?: Sto
       const server = repo.peers[0]
       const storageId = server && repo.getStorageIdOfPeer(server)
       const known = storageId && handle.getSyncInfo(storageId)?.lastHeads
-      return !!known && sameHeads(known, handle.heads())
+      if (known && sameHeads(known, handle.heads())) return true
+      // A document the heads digest found unchanged runs no sync exchange: the relay's word is its answer.
+      const written = persisted.get(handle.documentId)
+      return !!written && handle.isReady() && sameHeads(written, A.getHeads(handle.doc() as A.Doc<unknown>))
     },
     close: () =>
       (closed ??= (async () => {

@@ -4,6 +4,7 @@ import { randomId } from '../../shared/ids.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
+import { HeadsDigestClient } from './heads-digest.ts'
 
 export interface ClientSyncOptions {
   /** `ws://host:port/sync`; the app derives it from its own address. */
@@ -32,13 +33,18 @@ export interface ClientSync {
 export function createClientSync(options: ClientSyncOptions): ClientSync {
   const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
+  // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
+  // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
+  const reads = options.storage && trackReads(options.storage)
+  const digest = new HeadsDigestClient(relay, reads?.idle)
   const repo = new Repo({
     peerId: `device-${randomId(16)}` as PeerId,
-    storage: options.storage,
+    storage: reads?.storage,
     network,
-    sharePolicy: async () => true,
+    sharePolicy: async (peer, documentId) => !digest.holds(peer, documentId),
     syncDebounceRate: SYNC_DEBOUNCE_MS,
   })
+  digest.attach(repo)
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)
   keepOthersEphemeralMessages(repo)
@@ -50,6 +56,33 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
       await repo.shutdown()
     },
   }
+}
+
+/**
+ * Wraps a storage to know when no read is in flight (the heads digest waits for the documents to load
+ * before a join; client/sync/heads-digest.ts).
+ */
+function trackReads(storage: StorageAdapterInterface): { storage: StorageAdapterInterface; idle: () => Promise<void> } {
+  let inFlight = 0
+  const waiters: (() => void)[] = []
+  const track = async <T>(read: Promise<T>): Promise<T> => {
+    inFlight++
+    try {
+      return await read
+    } finally {
+      if (--inFlight === 0) for (const wake of waiters.splice(0)) wake()
+    }
+  }
+  const wrapped: StorageAdapterInterface = {
+    load: (key) => track(storage.load(key)),
+    loadRange: (prefix) => track(storage.loadRange(prefix)),
+    save: (key, data) => storage.save(key, data),
+    remove: (key) => storage.remove(key),
+    removeRange: (prefix) => storage.removeRange(prefix),
+  }
+  // A turn of the event loop first, so reads the repo is about to start are counted.
+  const idle = () => new Promise<void>((resolve) => setTimeout(() => (inFlight === 0 ? resolve() : waiters.push(resolve)), 0))
+  return { storage: wrapped, idle }
 }
 
 /**

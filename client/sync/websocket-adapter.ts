@@ -7,6 +7,7 @@ import {
   type PeerIdString,
 } from '../../shared/protocol.ts'
 import { announcesFeature, isPersistedHeadsFrame, parsePersistedHeads, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
+import type { DigestRequest } from '../../shared/heads-digest.ts'
 
 /** Where the connection to the relay stands, for the status bar. */
 export type RelayConnection =
@@ -28,7 +29,7 @@ export type RelayConnection =
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000]
 
 /** Receives a document ID (automerge-repo's, without `automerge:`) and the heads (hex) the relay wrote. */
-export type PersistedHeadsListener = (documentId: string, heads: string[]) => void
+export type PersistedHeadsListener = (documentId: string, heads: string[], via: 'message' | 'digest') => void
 
 type WebSocketLike = Pick<WebSocket, 'readyState' | 'send' | 'close' | 'addEventListener' | 'binaryType'>
 type WebSocketCtor = new (url: string) => WebSocketLike
@@ -69,6 +70,8 @@ export class RelayAdapter extends NetworkAdapter {
   #connection: RelayConnection = { state: 'connecting', attempt: 0 }
   #listeners = new Set<(c: RelayConnection) => void>()
   #persistedListeners = new Set<PersistedHeadsListener>()
+  #relayOpenListeners = new Set<(relayPeerId: PeerId, peerMetadata: unknown) => void>()
+  #digests: (() => DigestRequest[] | Promise<DigestRequest[]>) | undefined
 
   constructor(options: RelayAdapterOptions) {
     super()
@@ -104,6 +107,25 @@ export class RelayAdapter extends NetworkAdapter {
   onPersistedHeads(listener: PersistedHeadsListener): () => void {
     this.#persistedListeners.add(listener)
     return () => this.#persistedListeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` when a relay has answered the join, before the repo hears of it (so a share policy
+   * can hold documents back before automerge-repo starts syncing them; client/sync/heads-digest.ts).
+   */
+  onRelayOpen(listener: (relayPeerId: PeerId, peerMetadata: unknown) => void): () => void {
+    this.#relayOpenListeners.add(listener)
+    return () => this.#relayOpenListeners.delete(listener)
+  }
+
+  /** Where each join's heads digests come from (client/sync/heads-digest.ts); the answers come in the relay's `peer`. */
+  sendDigestsFrom(source: () => DigestRequest[] | Promise<DigestRequest[]>): void {
+    this.#digests = source
+  }
+
+  /** Reports heads of a document as on the relay's disk, as a persisted-heads message would (the digest found them there). */
+  reportPersisted(documentId: string, heads: string[]): void {
+    for (const listener of this.#persistedListeners) listener(documentId, heads, 'digest')
   }
 
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
@@ -209,13 +231,20 @@ export class RelayAdapter extends NetworkAdapter {
     this.#socket = socket
     socket.addEventListener('open', () => {
       if (this.#socket !== socket) return
-      const join: JoinMessage = {
-        type: 'join',
-        senderId: this.peerId as unknown as PeerIdString,
-        peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE] },
-        supportedProtocolVersions: [PROTOCOL_VERSION],
-      }
-      socket.send(cbor.encode(join))
+      // The digests may wait (boundedly) for the documents to load: a digest of nothing saves nothing.
+      void Promise.resolve()
+        .then(() => this.#digests?.() ?? [])
+        .catch(() => [])
+        .then((digests) => {
+          if (this.#socket !== socket || socket.readyState !== 1) return
+          const join: JoinMessage = {
+            type: 'join',
+            senderId: this.peerId as unknown as PeerIdString,
+            peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: digests } : {}) },
+            supportedProtocolVersions: [PROTOCOL_VERSION],
+          }
+          socket.send(cbor.encode(join))
+        })
     })
     socket.addEventListener('message', (event: MessageEvent) => {
       if (this.#socket === socket) this.#receive(event.data)
@@ -268,10 +297,9 @@ export class RelayAdapter extends NetworkAdapter {
         since: Date.now(),
         persistedHeads: announcesFeature(message.peerMetadata, PERSISTED_HEADS_FEATURE),
       })
-      this.emit('peer-candidate', {
-        peerId: message.senderId as unknown as PeerId,
-        peerMetadata: message.peerMetadata as PeerMetadata,
-      })
+      for (const listener of this.#relayOpenListeners) listener(message.senderId as unknown as PeerId, message.peerMetadata)
+      const { placetteDigest: _answers, ...peerMetadata } = message.peerMetadata
+      this.emit('peer-candidate', { peerId: message.senderId as unknown as PeerId, peerMetadata: peerMetadata as PeerMetadata })
       return
     }
     if (message.type === 'error') {
@@ -286,7 +314,7 @@ export class RelayAdapter extends NetworkAdapter {
     // Checked like every other frame; and only the relay of this connection speaks for its disk.
     if (!parsed.ok || parsed.message.senderId !== (this.#remotePeerId as string | undefined)) return
     const { documentId, heads } = parsed.message
-    for (const listener of this.#persistedListeners) listener(documentId, heads)
+    for (const listener of this.#persistedListeners) listener(documentId, heads, 'message')
   }
 
   #scheduleRetry(): void {

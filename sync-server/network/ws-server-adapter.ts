@@ -25,6 +25,7 @@ import { checkFrame } from './frame-check.ts'
 import type { Session, WriteVerdict } from '../access/gate.ts'
 import type { FromClientMessage } from '../../shared/protocol.ts'
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.ts'
+import { parseDigestRequests, type DigestAnswer, type DigestRequest } from '../../shared/heads-digest.ts'
 
 export interface WsServerAdapterOptions {
   /** Largest frame accepted (after decompression); larger ones close the socket with 1009. */
@@ -73,8 +74,18 @@ interface Connection {
   readonly closed: Promise<void>
 }
 
-/** Frames no larger than this are sent uncompressed: deflating tiny sync messages costs more than it saves. */
-const COMPRESSION_THRESHOLD = 1024
+/** Answers the heads digests of a join (sync-server/heads-digest.ts); `commit` runs once the repo knows the peer. */
+export type DigestHandler = (peer: PeerId, requests: DigestRequest[]) => Promise<{ answers: DigestAnswer[]; commit: () => void }>
+
+/*
+ * Compression: permessage-deflate with context takeover (ws's default), so every frame is compressed
+ * against the ones before it. ws 8 applies its `threshold` (1 KB) only when no context takeover was
+ * negotiated: with it, every frame is compressed, small ones included (measured: a threshold of 0
+ * sent the same bytes). Catch-up at 1,000 posts: 178 KB uncompressed, 91 KB compressed. The cost is
+ * a zlib context per connection that has sent anything, about 230 KB of RSS with the default
+ * 15-bit window (121 KB with serverMaxWindowBits 13 / memLevel 6, for 10 % more bytes):
+ * bench/README.md, "What changed the figures".
+ */
 
 export class WsServerAdapter extends NetworkAdapter {
   readonly #wss: WebSocketServer
@@ -89,6 +100,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
+  #onDigest: DigestHandler | undefined
   #keepAlive: ReturnType<typeof setInterval> | undefined
   #ready = false
   #resolveReady!: () => void
@@ -107,7 +119,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
-      perMessageDeflate: { threshold: COMPRESSION_THRESHOLD },
+      perMessageDeflate: true,
     })
   }
 
@@ -157,6 +169,14 @@ export class WsServerAdapter extends NetworkAdapter {
         socket.destroy()
       },
     )
+  }
+
+  /**
+   * Who answers the heads digests a client sends in its join (sync-server/heads-digest.ts); the
+   * answers go in the `peer` message. Without a handler they are ignored (the client syncs everything).
+   */
+  answerDigestsWith(handler: DigestHandler): void {
+    this.#onDigest = handler
   }
 
   /** Closes every socket of a member at once (revoked, or left). */
@@ -243,9 +263,9 @@ export class WsServerAdapter extends NetworkAdapter {
       return
     }
     const message = verdict.message
-    if (!this.#gate) return this.#handle(conn, message)
-    // Checks may load documents: keep the socket's messages in order behind them.
-    conn.queue = conn.queue.then(() => this.#gated(conn, message)).catch((err: unknown) => {
+    // Checks may load documents, and a join's digest is answered from them: keep the socket's
+    // messages in order behind them.
+    conn.queue = conn.queue.then(() => (this.#gate ? this.#gated(conn, message) : this.#handle(conn, message))).catch((err: unknown) => {
       this.#log.error('gate failed on a message', { conn: conn.id, peer: conn.peerId, err })
       this.#close(conn, CloseCode.internal, 'relay error')
     })
@@ -285,7 +305,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#handle(conn, message)
   }
 
-  #handle(conn: Connection, message: FromClientMessage): void {
+  #handle(conn: Connection, message: FromClientMessage): void | Promise<void> {
     if (message.type === 'join') return this.#join(conn, message)
 
     if (message.targetId !== (this.peerId as string)) {
@@ -303,7 +323,7 @@ export class WsServerAdapter extends NetworkAdapter {
     }
   }
 
-  #join(conn: Connection, join: JoinMessage): void {
+  async #join(conn: Connection, join: JoinMessage): Promise<void> {
     const peerId = join.senderId
     if (conn.peerId === peerId) {
       // The stock client may join twice on one socket (on connect and on open): answer again.
@@ -317,21 +337,29 @@ export class WsServerAdapter extends NetworkAdapter {
       this.#close(conn, CloseCode.protocol, 'unsupported protocol version')
       return
     }
-    const previous = this.#byPeer.get(peerId)
-    if (previous) {
+    const replaced = () => {
+      const previous = this.#byPeer.get(peerId)
+      if (!previous || previous === conn) return
       // The same peer on a new socket (a reconnect that beat the old socket's timeout): the new one wins.
       this.#close(previous, CloseCode.normal, 'replaced by a newer connection')
       this.#log.info('peer reconnected; old socket closed', { peer: peerId, old: previous.id, conn: conn.id })
     }
+    replaced()
     conn.peerId = peerId
+    const { placetteDigest: _digests, ...peerMetadata } = join.peerMetadata
+    const requests = parseDigestRequests(_digests)
+    const digest = requests.ok && requests.requests?.length && this.#onDigest ? await this.#onDigest(peerId as string as PeerId, requests.requests) : undefined
+    if (conn.closing) return
+    replaced()
     this.#byPeer.set(peerId, conn)
     // Answer before telling the repo, so the peer hears who we are before any sync message from us.
-    this.#sendTo(conn, this.#peerMessage(peerId))
+    this.#sendTo(conn, this.#peerMessage(peerId, digest?.answers))
     this.#log.info('peer joined', { peer: peerId, conn: conn.id, remote: conn.remote })
-    this.emit('peer-candidate', { peerId: peerId as string as PeerId, peerMetadata: join.peerMetadata as PeerMetadata })
+    this.emit('peer-candidate', { peerId: peerId as string as PeerId, peerMetadata: peerMetadata as PeerMetadata })
+    digest?.commit()
   }
 
-  #peerMessage(targetId: PeerIdString): PeerMessage {
+  #peerMessage(targetId: PeerIdString, digests?: DigestAnswer[]): PeerMessage {
     return {
       type: 'peer',
       senderId: this.peerId as string as PeerIdString,
@@ -339,6 +367,7 @@ export class WsServerAdapter extends NetworkAdapter {
         ...this.peerMetadata,
         isEphemeral: false,
         ...(this.#features.length ? { placetteFeatures: [...this.#features] } : {}),
+        ...(digests ? { placetteDigest: digests } : {}),
       } as PeerMessage['peerMetadata'],
       selectedProtocolVersion: PROTOCOL_VERSION,
       targetId,

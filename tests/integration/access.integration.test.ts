@@ -7,6 +7,7 @@ import { encodeKey, generateMemberKeys, type MemberKeys } from '../../shared/ide
 import { createInvitation } from '../../shared/invitation.ts'
 import { signedSyncUrl } from '../../shared/relay-auth.ts'
 import { CloseCode } from '../../shared/protocol.ts'
+import { DIGEST_BUCKETS } from '../../shared/heads-digest.ts'
 import { newFeed, type FeedDoc } from '../../shared/schema/feed.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import type { DocUrl, PostId } from '../../shared/ids.ts'
@@ -187,6 +188,26 @@ describe('the relay lets members in and no one else', () => {
     await waitFor(() => newcomer.closes.includes(CloseCode.forbidden), { message: 'the pending member is refused' })
     expect(newcomer.sync.relay.connection).toMatchObject({ state: 'refused', message: 'pending-cannot-vouch' })
     expect(seen?.doc()?.members[newcomer.id]?.vouches).toBeUndefined()
+  })
+
+  it('answers the heads digest of someone outside the neighbourhood as if it held nothing', async () => {
+    // Copies of the neighbourhood and a feed (a file passed on, say) on the device of a non-member:
+    // its join carries a digest of them; the answer must say nothing about them.
+    const outsider = member(generateMemberKeys(), {})
+    const answers: unknown[] = []
+    outsider.sync.relay.onRelayOpen((_relay, metadata) => answers.push((metadata as { placetteDigest?: unknown }).placetteDigest))
+    const n = await referent.sync.repo.find<NeighbourhoodDoc>(nUrl)
+    outsider.sync.repo.import(A.save(n.doc()), { docId: n.documentId })
+    outsider.sync.repo.import(A.save(referentFeed.doc()), { docId: referentFeed.documentId })
+    await waitFor(() => answers.length > 0, { message: 'the relay answers the outsider’s join' })
+    expect(answers[0]).toEqual([{ differ: 2 ** DIGEST_BUCKETS - 1 }])
+    // Whereas a member's digest of the same documents is answered (nothing differs for the référent's own copy).
+    const insider = member(referent.keys, {})
+    const insiderAnswers: unknown[] = []
+    insider.sync.relay.onRelayOpen((_relay, metadata) => insiderAnswers.push((metadata as { placetteDigest?: unknown }).placetteDigest))
+    insider.sync.repo.import(A.save(n.doc()), { docId: n.documentId })
+    await waitFor(() => insiderAnswers.length > 0, { message: 'the relay answers the member’s join' })
+    expect((insiderAnswers[0] as { differ: number }[])[0]!.differ).not.toBe(2 ** DIGEST_BUCKETS - 1)
   })
 
   it('cuts a revoked member off at once', async () => {

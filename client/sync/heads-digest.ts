@@ -1,0 +1,195 @@
+/**
+ * The device's side of the heads digest (shared/heads-digest.ts, DESIGN.md §2): each join to the
+ * relay carries one digest per neighbourhood the device holds, and the relay's `peer` answer says
+ * which buckets differ (with its entries in those). Before automerge-repo hears of the relay, the
+ * device knows which of its documents the relay holds at the same heads, and holds their sync back
+ * (the share policy says "do not announce" for them); the others sync as usual. An unchanged
+ * document costs nothing on the wire.
+ *
+ * Never losing a change:
+ * - a document changed while offline, on either side, differs from the relay's copy: it syncs;
+ * - a held document that changes later (here, in another tab, over WebRTC) is released at once and
+ *   starts syncing with the relay;
+ * - a held document the relay changes later: the relay starts that sync itself
+ *   (sync-server/heads-digest.ts), and automerge-repo here answers any sync message whatever the share
+ *   policy says;
+ * - no answer (a stock server, an older relay, a malformed answer): nothing is held, everything syncs.
+ * Documents not covered (conversations, documents still not loaded after {@link LOAD_WAIT_MS}) sync as before.
+ *
+ * On a cold start the socket usually opens before the documents have loaded from IndexedDB: the join
+ * then waits until the storage has no read in flight, asking meanwhile for the feeds the neighbourhoods
+ * list, at most {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
+ */
+import * as A from '@automerge/automerge'
+import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import {
+  bucketHashes,
+  compareWithAnswer,
+  coveredDocuments,
+  digestEntry,
+  isNeighbourhood,
+  MAX_DIGESTS,
+  parseDigestAnswers,
+  unpackKeys,
+  type DigestEntry,
+  type DigestRequest,
+} from '../../shared/heads-digest.ts'
+import { announcesFeature, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
+import type { RelayAdapter } from './websocket-adapter.ts'
+
+/** How long a join waits for the documents to load before its digest sums up what is loaded. */
+export const LOAD_WAIT_MS = 3000
+
+interface Sent {
+  neighbourhood: DocumentId
+  entries: DigestEntry[]
+  /** Document → heads (hex) summed up in the digest. */
+  heads: Map<DocumentId, string[]>
+}
+
+const hexHeads = (handle: DocHandle<unknown>): string[] => A.getHeads(handle.doc() as A.Doc<unknown>)
+const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
+
+/**
+ * @example
+ * const digest = new HeadsDigestClient(relay)
+ * const repo = new Repo({ network: [relay], sharePolicy: async (peer, doc) => !digest.holds(peer, doc) })
+ * digest.attach(repo)
+ */
+export class HeadsDigestClient {
+  readonly #relay: RelayAdapter
+  #repo: Repo | undefined
+  /** Digests sent in the current join, until the relay answers. */
+  #sent: Sent[] = []
+  #generation = 0
+  /** The relay of this connection and the documents whose sync with it is held back. */
+  #session: { relay: PeerId; held: Set<DocumentId> } | undefined
+  readonly #watched = new WeakSet<DocHandle<unknown>>()
+
+  readonly #storageIdle: (() => Promise<void>) | undefined
+
+  /** @param storageIdle resolves once no read of the device's storage is in flight (absent: no storage, nothing to wait for). */
+  constructor(relay: RelayAdapter, storageIdle?: () => Promise<void>) {
+    this.#relay = relay
+    this.#storageIdle = storageIdle
+  }
+
+  /** For the share policy: true while the sync of `documentId` with `peerId` is held back. */
+  holds(peerId: PeerId, documentId: DocumentId | undefined): boolean {
+    const session = this.#session
+    return !!session && !!documentId && session.relay === peerId && session.held.has(documentId)
+  }
+
+  /** Starts sending digests with every join; returns a function that stops. */
+  attach(repo: Repo): () => void {
+    this.#repo = repo
+    this.#relay.sendDigestsFrom(() => this.#digests())
+    const stopOpen = this.#relay.onRelayOpen((relay, metadata) => this.#answered(relay, metadata))
+    const onGone = ({ peerId }: { peerId: PeerId }) => {
+      if (this.#session?.relay === peerId) this.#session = undefined
+    }
+    this.#relay.on('peer-disconnected', onGone)
+    return () => {
+      this.#relay.sendDigestsFrom(() => [])
+      stopOpen()
+      this.#relay.off('peer-disconnected', onGone)
+      this.#session = undefined
+    }
+  }
+
+  /**
+   * Waits (at most {@link LOAD_WAIT_MS}) until no document is being read from storage, asking meanwhile
+   * for the feeds the loaded neighbourhoods list. Documents that are not in storage wait for the network
+   * (for this very connection): they are not waited for.
+   */
+  async #loaded(repo: Repo): Promise<void> {
+    const idle = this.#storageIdle
+    if (!idle) return
+    const settle = async () => {
+      for (let round = 0; round < 2; round++) {
+        await idle()
+        for (const root of Object.values(repo.handles)) {
+          if (!root.isReady() || !isNeighbourhood(root.doc())) continue
+          for (const id of coveredDocuments(root.documentId, root.doc()).slice(1) as DocumentId[]) {
+            if (!repo.handles[id]) repo.findWithProgress(id)
+          }
+        }
+      }
+      await idle()
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([settle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, LOAD_WAIT_MS)))])
+    clearTimeout(timer)
+  }
+
+  /** The digests of every neighbourhood loaded, for the join about to be sent. */
+  async #digests(): Promise<DigestRequest[]> {
+    const generation = ++this.#generation
+    this.#sent = []
+    const repo = this.#repo
+    if (!repo) return []
+    await this.#loaded(repo)
+    // A newer socket opened meanwhile: this join will not be sent.
+    if (generation !== this.#generation) return []
+    const seen = new Set<DocumentId>()
+    for (const root of Object.values(repo.handles)) {
+      if (!root.isReady() || !isNeighbourhood(root.doc())) continue
+      const sent: Sent = { neighbourhood: root.documentId, entries: [], heads: new Map() }
+      for (const id of coveredDocuments(root.documentId, root.doc()) as DocumentId[]) {
+        const handle = repo.handles[id]
+        if (!handle?.isReady() || seen.has(id)) continue
+        seen.add(id)
+        const heads = hexHeads(handle)
+        sent.entries.push(digestEntry(id, heads))
+        sent.heads.set(id, heads)
+      }
+      this.#sent.push(sent)
+      if (this.#sent.length === MAX_DIGESTS) break
+    }
+    return this.#sent.map((sent) => ({
+      neighbourhood: sent.neighbourhood,
+      buckets: bucketHashes(sent.entries),
+    }))
+  }
+
+  /** The relay answered the join: hold back what it holds at the same heads, before the repo hears of it. */
+  #answered(relay: PeerId, metadata: unknown): void {
+    const sent = this.#sent
+    this.#sent = []
+    const held = new Set<DocumentId>()
+    this.#session = { relay, held }
+    const repo = this.#repo
+    if (!repo) return
+    const answers = parseDigestAnswers((metadata as { placetteDigest?: unknown } | undefined)?.placetteDigest)
+    const persisted = announcesFeature(metadata, PERSISTED_HEADS_FEATURE)
+    for (const [n, digest] of sent.entries()) {
+      const answer = answers[n]
+      if (!answer) continue
+      const unsaved = unpackKeys(answer.unsaved)
+      for (const entry of compareWithAnswer(digest.entries, answer).same) {
+        const id = entry.documentId as DocumentId
+        const handle = repo.handles[id]
+        const heads = digest.heads.get(id)
+        // Changed since the join went out: it may differ now, so it syncs.
+        if (!handle?.isReady() || !heads || !sameHeads(hexHeads(handle), heads)) continue
+        held.add(id)
+        this.#watch(handle)
+        if (persisted && !unsaved.has(entry.key)) this.#relay.reportPersisted(id, heads)
+      }
+    }
+  }
+
+  #watch(handle: DocHandle<unknown>): void {
+    if (this.#watched.has(handle)) return
+    this.#watched.add(handle)
+    handle.on('heads-changed', () => this.#release(handle.documentId))
+  }
+
+  /** Stops holding `id` back and starts its sync with the relay (unless the relay already started it). */
+  #release(id: DocumentId): void {
+    const session = this.#session
+    if (!session?.held.delete(id)) return
+    const synchronizer = this.#repo?.synchronizer.docSynchronizers[id]
+    if (synchronizer && !synchronizer.hasPeer(session.relay)) void synchronizer.beginSync([session.relay])
+  }
+}

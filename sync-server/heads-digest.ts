@@ -1,0 +1,166 @@
+/**
+ * The relay's side of the heads digest (shared/heads-digest.ts): answers the digests a client sends in
+ * its join with the buckets that differ and the relay's entries in them (in the `peer` answer), so
+ * that the client syncs only the documents that differ, and keeps the rest in step afterwards.
+ *
+ * A document the digest found unchanged runs no sync exchange, so automerge-repo does not count the
+ * client among that document's peers: a later change of it on the relay would reach the client only
+ * at its next reconnect. So the relay remembers, per client, the covered documents it answered for,
+ * and starts syncing one with that client as soon as it changes (`beginSync`, which sends the heads
+ * and the client answers with what it lacks). The client does the same on its side
+ * (client/sync/heads-digest.ts).
+ *
+ * The gate: entries name only documents the client may read (`mayRead`); a neighbourhood it may not
+ * read is answered as if the relay had none of its documents, as for one the relay does not hold.
+ */
+import { getHeads, type Doc } from '@automerge/automerge'
+import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import {
+  bucketHashes,
+  coveredDocuments,
+  differingBuckets,
+  digestEntry,
+  DIGEST_BUCKETS,
+  packEntries,
+  packKeys,
+  type DigestAnswer,
+  type DigestEntry,
+  type DigestRequest,
+} from '../shared/heads-digest.ts'
+import type { Logger } from './log.ts'
+import type { PersistedHeadsReport } from './persisted-heads.ts'
+
+export interface DigestResponderOptions {
+  repo: Repo
+  /** The gate's read check; absent on an open relay (everyone reads everything). */
+  mayRead?: (peer: PeerId, documentId: DocumentId) => Promise<boolean>
+  persisted: PersistedHeadsReport
+  log: Logger
+}
+
+const ALL_BUCKETS = 2 ** DIGEST_BUCKETS - 1
+/** Heads as Automerge gives them (hex), as persisted-heads.ts keeps them; `handle.heads()` is base58. */
+const hexHeads = (handle: DocHandle<unknown>): string[] => getHeads(handle.doc() as Doc<unknown>)
+const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
+
+export class DigestResponder {
+  readonly #repo: Repo
+  readonly #mayRead: DigestResponderOptions['mayRead']
+  readonly #persisted: PersistedHeadsReport
+  readonly #log: Logger
+  /** Document → clients that hold it (per their digest) and are to be synced when it changes. */
+  readonly #holders = new Map<DocumentId, Set<PeerId>>()
+  readonly #heldBy = new Map<PeerId, Set<DocumentId>>()
+  readonly #watched = new Set<DocumentId>()
+  readonly #connected = new Set<PeerId>()
+  #stopped = false
+
+  constructor(options: DigestResponderOptions) {
+    this.#repo = options.repo
+    this.#mayRead = options.mayRead
+    this.#persisted = options.persisted
+    this.#log = options.log
+    this.#repo.networkSubsystem.on('peer', this.#onPeer)
+    this.#repo.networkSubsystem.on('peer-disconnected', this.#onGone)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#repo.networkSubsystem.off('peer', this.#onPeer)
+    this.#repo.networkSubsystem.off('peer-disconnected', this.#onGone)
+  }
+
+  /**
+   * Answers the digests of a joining client. Never throws: a digest that cannot be computed is
+   * answered "everything differs" (plain sync). Call `commit` once the repo knows the peer: from then on
+   * the documents answered for are kept in step with it.
+   */
+  async answer(peer: PeerId, requests: readonly DigestRequest[]): Promise<{ answers: DigestAnswer[]; commit: () => void }> {
+    /** Entries answered, and whether the client learns from the answer that it holds them as on disk. */
+    const answered: { entry: DigestEntry; known: boolean }[] = []
+    const answers = await Promise.all(
+      requests.map(async (request): Promise<DigestAnswer> => {
+        let entries: DigestEntry[] = []
+        try {
+          entries = await this.#entries(peer, request.neighbourhood as DocumentId)
+        } catch (err) {
+          this.#log.warn('could not compute a heads digest; the client syncs everything', { peer, err })
+        }
+        const differ = entries.length ? differingBuckets(bucketHashes(entries), request.buckets) : ALL_BUCKETS
+        const unsaved = entries.filter((e) => {
+          const on = this.#persisted.persistedHeads(e.documentId as DocumentId)
+          const handle = this.#repo.handles[e.documentId as DocumentId]
+          return !on || !handle?.isReady() || !sameHeads(on, hexHeads(handle))
+        })
+        // In a bucket that matched, the client holds the document as the relay does, and the answer
+        // tells it what is on disk; in one that differs it may or may not (it decides).
+        for (const entry of entries) answered.push({ entry, known: !(differ & (1 << entry.bucket)) && !unsaved.includes(entry) })
+        const listed = packEntries(entries, differ)
+        this.#log.debug('heads digest answered', { peer, documents: entries.length, differ: differ.toString(2) })
+        return { differ, ...(listed.byteLength ? { entries: listed } : {}), ...(unsaved.length ? { unsaved: packKeys(unsaved) } : {}) }
+      }),
+    )
+    const commit = () => {
+      if (this.#stopped) return
+      for (const { entry, known } of answered) {
+        this.#hold(peer, entry.documentId as DocumentId)
+        this.#persisted.follow(peer, entry.documentId as DocumentId, known)
+      }
+    }
+    return { answers, commit }
+  }
+
+  /** The relay's entries for the documents of `neighbourhood` that `peer` may read and the relay holds. */
+  async #entries(peer: PeerId, neighbourhood: DocumentId): Promise<DigestEntry[]> {
+    const root = await this.#ready(peer, neighbourhood)
+    if (!root) return []
+    const ids = coveredDocuments(neighbourhood, root.doc()) as DocumentId[]
+    const handles = await Promise.all(ids.map((id) => (id === neighbourhood ? root : this.#ready(peer, id))))
+    return handles.filter((h): h is DocHandle<unknown> => h !== undefined).map((h) => digestEntry(h.documentId, hexHeads(h)))
+  }
+
+  /** The document loaded, if the relay holds it and `peer` may read it. */
+  async #ready(peer: PeerId, id: DocumentId): Promise<DocHandle<unknown> | undefined> {
+    if (this.#mayRead && !(await this.#mayRead(peer, id))) return undefined
+    const known = this.#repo.handles[id]
+    if (known?.isReady()) return known
+    // The gate read it from storage, or the relay is open: load it (it stays in memory, as every
+    // document a client syncs does).
+    const handle = await this.#repo.find(id, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)
+    return handle?.isReady() ? handle : undefined
+  }
+
+  #hold(peer: PeerId, id: DocumentId): void {
+    let holders = this.#holders.get(id)
+    if (!holders) this.#holders.set(id, (holders = new Set()))
+    holders.add(peer)
+    let held = this.#heldBy.get(peer)
+    if (!held) this.#heldBy.set(peer, (held = new Set()))
+    held.add(id)
+    if (this.#watched.has(id)) return
+    const handle = this.#repo.handles[id]
+    if (!handle) return
+    this.#watched.add(id)
+    handle.on('heads-changed', () => void this.#changed(id))
+  }
+
+  /** A held document changed on the relay: start syncing it with every holder not syncing it yet. */
+  async #changed(id: DocumentId): Promise<void> {
+    const synchronizer = this.#repo.synchronizer.docSynchronizers[id]
+    const holders = this.#holders.get(id)
+    if (this.#stopped || !synchronizer || !holders) return
+    for (const peer of [...holders]) {
+      if (!this.#connected.has(peer) || synchronizer.hasPeer(peer)) continue
+      if (this.#mayRead && !(await this.#mayRead(peer, id))) continue
+      if (!synchronizer.hasPeer(peer)) void synchronizer.beginSync([peer])
+    }
+  }
+
+  #onPeer = ({ peerId }: { peerId: PeerId }) => void this.#connected.add(peerId)
+
+  #onGone = ({ peerId }: { peerId: PeerId }) => {
+    this.#connected.delete(peerId)
+    for (const id of this.#heldBy.get(peerId) ?? []) this.#holders.get(id)?.delete(peerId)
+    this.#heldBy.delete(peerId)
+  }
+}
