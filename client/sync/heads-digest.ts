@@ -21,7 +21,7 @@
  * list, at most {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
  */
 import * as A from '@automerge/automerge'
-import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import type { DocHandle, DocumentId, NetworkAdapterInterface, PeerId, Repo } from '@automerge/automerge-repo'
 import {
   bucketHashes,
   compareWithAnswer,
@@ -40,6 +40,12 @@ import type { RelayAdapter } from './websocket-adapter.ts'
 /** How long a join waits for the documents to load before its digest sums up what is loaded. */
 export const LOAD_WAIT_MS = 3000
 
+/**
+ * What the digest needs of the relay's adapter (RelayAdapter; the convergence simulation's link end,
+ * tests/sim/link.ts, offers the same over its simulated socket).
+ */
+export type DigestRelay = Pick<RelayAdapter, 'sendDigestsFrom' | 'onRelayOpen' | 'reportPersisted'> & Pick<NetworkAdapterInterface, 'on' | 'off'>
+
 interface Sent {
   neighbourhood: DocumentId
   entries: DigestEntry[]
@@ -57,7 +63,7 @@ const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b
  * digest.attach(repo)
  */
 export class HeadsDigestClient {
-  readonly #relay: RelayAdapter
+  readonly #relay: DigestRelay
   #repo: Repo | undefined
   /** Digests sent in the current join, until the relay answers. */
   #sent: Sent[] = []
@@ -69,7 +75,7 @@ export class HeadsDigestClient {
   readonly #storageIdle: (() => Promise<void>) | undefined
 
   /** @param storageIdle resolves once no read of the device's storage is in flight (absent: no storage, nothing to wait for). */
-  constructor(relay: RelayAdapter, storageIdle?: () => Promise<void>) {
+  constructor(relay: DigestRelay, storageIdle?: () => Promise<void>) {
     this.#relay = relay
     this.#storageIdle = storageIdle
   }

@@ -1,10 +1,10 @@
-import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { Repo, type NetworkAdapterInterface, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { randomId } from '../../shared/ids.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
-import { HeadsDigestClient } from './heads-digest.ts'
+import { HeadsDigestClient, type DigestRelay } from './heads-digest.ts'
 
 export interface ClientSyncOptions {
   /** `ws://host:port/sync`; the app derives it from its own address. */
@@ -33,21 +33,7 @@ export interface ClientSync {
 export function createClientSync(options: ClientSyncOptions): ClientSync {
   const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
-  // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
-  // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
-  const reads = options.storage && trackReads(options.storage)
-  const digest = new HeadsDigestClient(relay, reads?.idle)
-  const repo = new Repo({
-    peerId: `device-${randomId(16)}` as PeerId,
-    storage: reads?.storage,
-    network,
-    sharePolicy: async (peer, documentId) => !digest.holds(peer, documentId),
-    syncDebounceRate: SYNC_DEBOUNCE_MS,
-  })
-  digest.attach(repo)
-  // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
-  passOnChangesThatCancelOut(repo)
-  keepOthersEphemeralMessages(repo)
+  const repo = createDeviceRepo({ storage: options.storage, relay, network })
   return {
     repo,
     relay,
@@ -56,6 +42,39 @@ export function createClientSync(options: ClientSyncOptions): ClientSync {
       await repo.shutdown()
     },
   }
+}
+
+export interface DeviceRepoOptions {
+  /** Defaults to a random `device-…` ID. */
+  peerId?: PeerId
+  storage?: StorageAdapterInterface
+  /** The adapter of the connection to the relay, whose joins carry the heads digests. */
+  relay: DigestRelay
+  /** Every network adapter of the device, the relay's included. */
+  network: NetworkAdapterInterface[]
+}
+
+/**
+ * The device's Repo over the networks it is given, as the app runs it (the convergence simulation,
+ * tests/sim/world.ts, runs its devices through it too, over simulated links).
+ */
+export function createDeviceRepo(options: DeviceRepoOptions): Repo {
+  // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
+  // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
+  const reads = options.storage && trackReads(options.storage)
+  const digest = new HeadsDigestClient(options.relay, reads?.idle)
+  const repo = new Repo({
+    peerId: options.peerId ?? (`device-${randomId(16)}` as PeerId),
+    storage: reads?.storage,
+    network: options.network,
+    sharePolicy: async (peer, documentId) => !digest.holds(peer, documentId),
+    syncDebounceRate: SYNC_DEBOUNCE_MS,
+  })
+  digest.attach(repo)
+  // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
+  passOnChangesThatCancelOut(repo)
+  keepOthersEphemeralMessages(repo)
+  return repo
 }
 
 /**

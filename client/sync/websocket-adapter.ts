@@ -47,6 +47,16 @@ export interface RelayAdapterOptions {
   signIn?: (url: string, peerId: string) => Promise<string | undefined>
 }
 
+/** The join a device opens each connection to the relay with: its features and its heads digests. */
+export function joinMessage(peerId: PeerId, peerMetadata: PeerMetadata, digests: readonly DigestRequest[]): JoinMessage {
+  return {
+    type: 'join',
+    senderId: peerId as unknown as PeerIdString,
+    peerMetadata: { ...peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: [...digests] } : {}) },
+    supportedProtocolVersions: [PROTOCOL_VERSION],
+  }
+}
+
 /**
  * An automerge-repo network adapter for the relay, speaking automerge-repo's WebSocket protocol.
  * Unlike the stock client (which retries on a fixed multi-second timer), it reconnects as soon as the
@@ -237,13 +247,7 @@ export class RelayAdapter extends NetworkAdapter {
         .catch(() => [])
         .then((digests) => {
           if (this.#socket !== socket || socket.readyState !== 1) return
-          const join: JoinMessage = {
-            type: 'join',
-            senderId: this.peerId as unknown as PeerIdString,
-            peerMetadata: { ...this.peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: digests } : {}) },
-            supportedProtocolVersions: [PROTOCOL_VERSION],
-          }
-          socket.send(cbor.encode(join))
+          socket.send(cbor.encode(joinMessage(this.peerId as PeerId, this.peerMetadata ?? {}, digests)))
         })
     })
     socket.addEventListener('message', (event: MessageEvent) => {

@@ -1,10 +1,12 @@
 /**
  * The convergence simulation: one seeded run of a neighbourhood's devices and relays.
  *
- * Eight peers (automerge-repo repos with in-memory storage that share every document with everyone
- * they meet, as client/sync/repo.ts does; in some seeds one or two of them are a second device of
- * another peer's member, writing the same feed) and a relay (with the relay's own sharing rules and
- * workarounds, sync-server/peering.ts). Every third seed chains two relays instead: a hall's relay
+ * Eight peers (the app's own device repo, client/sync/repo.ts `createDeviceRepo`, on in-memory
+ * storage: each reconnection to its relay sends the heads digest and holds back what the relay's answer
+ * says it has at the same heads, client/sync/heads-digest.ts; in some seeds one or two of them are a
+ * second device of another peer's member, writing the same feed) and a relay (with the relay's own
+ * sharing rules and workarounds, sync-server/peering.ts, persisted-heads reports and heads-digest
+ * answers, sync-server/heads-digest.ts, over the join/peer opening of tests/sim/link.ts). Every third seed chains two relays instead: a hall's relay
  * peering upstream with a regional one through the relay's peering code, five peers on the first,
  * three on the second. Some seeds add device-to-device links. The peers run random commands — join,
  * post, edit, answer, withdraw, comment, accept, close, renew, thank, delete, post and delete at
@@ -32,13 +34,16 @@ import { projectFeed, projectNeighbourhood, type AnswerRow, type PostRow } from 
 import { newFeed, newPost, type FeedDoc, type Outcome } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
+import { createDeviceRepo } from '../../client/sync/repo.ts'
 import { createLogger } from '../../sync-server/log.ts'
+import { DigestResponder } from '../../sync-server/heads-digest.ts'
+import { reportPersistedHeads } from '../../sync-server/persisted-heads.ts'
 import { RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { cacheSyncStates } from '../../sync-server/storage/sync-state-cache.ts'
 import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
 import { listFirstPartsByRange } from '../../sync-server/storage/stored-documents.ts'
-import { NO_FAULTS, SimLink, type EndRole, type LinkStats, type SimEnd } from './link.ts'
+import { NO_FAULTS, NO_STATS, SimLink, SimRelaySockets, type EndRole, type LinkStats, type SimEnd } from './link.ts'
 import { Rng } from './prng.ts'
 
 export interface Clock {
@@ -120,6 +125,8 @@ interface Running {
   view: StorageView
   ends: SimEnd[]
   hosting?: UpstreamHosting
+  /** What a relay's close() stops. */
+  stops: Array<() => void>
   /** Documents this incarnation asked for (the app's projector watches the registry the same way). */
   followed: Set<string>
 }
@@ -270,19 +277,24 @@ class World {
       node.kind === 'relay'
         ? // As createRelay does: sync states kept in memory and written later (here: lost at every stop).
           new Repo({ peerId, storage: cacheSyncStates(view, { flushMs: 60 * 60_000 }), network: ends, shareConfig: sharing.shareConfig, syncDebounceRate: SYNC_DEBOUNCE_MS })
-        : // As client/sync/repo.ts: a device shares every document it holds with the peers it meets.
-          new Repo({ peerId, storage: view, network: ends, sharePolicy: async () => true, syncDebounceRate: SYNC_DEBOUNCE_MS })
+        : // The app's own device repo (client/sync/repo.ts), heads digest included, over its links.
+          createDeviceRepo({ peerId, storage: view, relay: this.#relayEnd(node, ends), network: ends })
     let hosting: UpstreamHosting | undefined
+    const stops: Array<() => void> = []
     if (node.kind === 'relay') {
-      // As createRelay does.
-      sharing.attach(repo)
-      passOnChangesThatCancelOut(repo)
+      // As createRelay does: sharing, changes that cancel out, persisted heads, the heads digest.
+      stops.push(sharing.attach(repo), passOnChangesThatCancelOut(repo))
+      const devices = ends.filter((end) => end.link.roles[end.side].relayServer)
+      const persisted = reportPersistedHeads(repo, new SimRelaySockets(devices), silent)
+      const digests = new DigestResponder({ repo, persisted, log: silent })
+      for (const end of devices) end.answerDigestsWith((peer, requests) => digests.answer(peer, requests))
+      stops.push(() => persisted.stop(), () => digests.stop())
     }
     if (node.kind === 'relay' && node.links.some(({ link, side }) => link.roles[side].upstreamIndex !== undefined)) {
       hosting = new UpstreamHosting({ repo, listStoredDocuments: () => listFirstPartsByRange(view), log: silent })
       hosting.start()
     }
-    node.running = { repo, view, ends, hosting, followed: new Set() }
+    node.running = { repo, view, ends, hosting, stops, followed: new Set() }
     this.log(`start ${node.name} as ${peerId}`)
   }
 
@@ -294,6 +306,7 @@ class World {
     if (crash) this.crashes++
     this.log(`${crash ? 'crash' : 'stop'} ${node.name}`)
     running.hosting?.stop()
+    for (const stop of running.stops) stop()
     if (!crash) {
       // A clean stop saves what is loaded, as the relay's close() and the client's close() do.
       const ready = Object.values(running.repo.handles)
@@ -303,6 +316,13 @@ class World {
     }
     running.view.sever()
     for (const end of running.ends) end.disconnect()
+  }
+
+  /** A device's end of its link to its relay (every device has one). */
+  #relayEnd(node: SimNode, ends: SimEnd[]): SimEnd {
+    const end = ends.find((e) => e.link.roles[e.side === 0 ? 1 : 0].relayServer)
+    if (!end) throw new Error(`${node.name} has no relay`)
+    return end
   }
 
   /** What the app's projector does: watch the neighbourhood and every feed its registry lists. */
@@ -342,10 +362,8 @@ class World {
     const healMessages = this.links.reduce((n, l) => n + l.stats.delivered, 0) - beforeHeal
     if (this.violations.length) this.fail(`frame checks refused real traffic:\n${this.violations.slice(0, 5).join('\n')}`)
     const { lost, documents } = await this.#check()
-    const messages = this.links.reduce<LinkStats>(
-      (sum, l) => ({ sent: sum.sent + l.stats.sent, delivered: sum.delivered + l.stats.delivered, dropped: sum.dropped + l.stats.dropped, duplicated: sum.duplicated + l.stats.duplicated }),
-      { sent: 0, delivered: 0, dropped: 0, duplicated: 0 },
-    )
+    const messages = { ...NO_STATS }
+    for (const link of this.links) for (const key of Object.keys(messages) as (keyof LinkStats)[]) messages[key] += link.stats[key]
     return { seed: this.seed, topology: this.topology, commands: this.commands, steps: this.step, stops: this.stops, crashes: this.crashes, cuts: this.cuts, messages, lost, documents, healMs, healMessages }
   }
 
@@ -355,6 +373,7 @@ class World {
       if (!running) continue
       node.running = undefined
       running.hosting?.stop()
+      for (const stop of running.stops) stop()
       running.view.sever()
       for (const end of running.ends) end.disconnect()
     }
