@@ -101,6 +101,31 @@ describe('WsServerAdapter', () => {
     peer.close()
   })
 
+  it('takes messages sent right behind the join, before the relay has handled it', async () => {
+    const { url, events, lines } = await start()
+    const peer = await rawSocket(url, { perMessageDeflate: false })
+    // In one write, so the relay reads all three frames before its queue handles the join.
+    peer.together(() => {
+      peer.sendCbor(join('peer-a'))
+      peer.sendCbor(sync('peer-a', RELAY))
+      peer.sendCbor(sync('peer-a', RELAY))
+    })
+    await waitFor(() => events.filter((e) => e.event === 'message').length === 2)
+    expect(lines.filter((l) => l.msg === 'socket refused')).toEqual([])
+    expect(peer.ws.readyState).toBe(peer.ws.OPEN)
+    peer.close()
+  })
+
+  it('still refuses a message from another peer sent right behind the join', async () => {
+    const { url } = await start()
+    const peer = await rawSocket(url, { perMessageDeflate: false })
+    peer.together(() => {
+      peer.sendCbor(join('peer-a'))
+      peer.sendCbor(sync('peer-b', RELAY))
+    })
+    expect((await peer.closed).code).toBe(CloseCode.protocol)
+  })
+
   it('keeps the socket and logs when the repo throws on a message', async () => {
     const { url, lines, adapter, metrics } = await start()
     adapter.on('message', () => {

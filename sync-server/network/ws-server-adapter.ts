@@ -63,6 +63,12 @@ interface Connection {
   readonly socket: WebSocket
   readonly remote: string
   peerId?: PeerIdString
+  /**
+   * The peer ID of the socket's first join, set as soon as that frame is read. Messages are handled in
+   * order behind asynchronous checks (a join's digest may load documents), so frames read meanwhile
+   * are checked against this, not against {@link peerId}, which is set only when the join is handled.
+   */
+  claimedPeer?: PeerIdString
   /** Who signed in on this socket (gatekept relays only). */
   session?: Session
   /** Messages are checked and handed to the repo in order, one after the other. */
@@ -256,13 +262,14 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#metrics.framesIn++
     this.#metrics.bytesIn += frame.byteLength
     this.#throttle(conn, frame.byteLength)
-    const verdict = checkFrame(frame, isBinary, conn.peerId)
+    const verdict = checkFrame(frame, isBinary, conn.claimedPeer)
     if (!verdict.ok) {
       this.#refuse(conn, verdict.reason, verdict.detail)
       this.#close(conn, verdict.code, verdict.reason)
       return
     }
     const message = verdict.message
+    if (message.type === 'join') conn.claimedPeer ??= message.senderId
     // Checks may load documents, and a join's digest is answered from them: keep the socket's
     // messages in order behind them.
     conn.queue = conn.queue.then(() => (this.#gate ? this.#gated(conn, message) : this.#handle(conn, message))).catch((err: unknown) => {

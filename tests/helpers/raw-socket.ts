@@ -15,6 +15,8 @@ export interface RawSocket {
   sendBytes(bytes: Uint8Array): void
   /** Waits for a received frame of this type and returns it. */
   next(type: string): Promise<Record<string, unknown>>
+  /** Sends what `send` sends in one write, so the other end reads those frames in one go. */
+  together(send: () => void): void
   close(): void
 }
 
@@ -45,6 +47,13 @@ export async function rawSocket(url: string, options: { perMessageDeflate?: bool
     sendCbor: (value) => ws.send(cbor.encode(value)),
     sendBytes: (bytes) => ws.send(bytes),
     next: (type) => waitFor(() => received.find((m) => m.type === type), { message: `a ${type} frame` }),
+    together: (send) => {
+      // ws keeps its net.Socket private; corking it turns the frames into one writev.
+      const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket
+      socket.cork()
+      send()
+      socket.uncork()
+    },
     close: () => ws.close(),
   }
 }
