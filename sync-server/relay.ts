@@ -24,6 +24,7 @@ import { Challenges } from './access/challenges.ts'
 import { Gate } from './access/gate.ts'
 import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.ts'
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
+import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
 import { DigestResponder } from './heads-digest.ts'
@@ -136,6 +137,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   })
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
+  // Inbound sync messages skip automerge-repo's scan of every connected peer (receive-fast-path.ts).
+  const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo)
   // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
   const persisted = reportPersistedHeads(repo, network, log)
   // A reconnect that finds nothing new costs one digest and its answer (sync-server/heads-digest.ts).
@@ -227,6 +230,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       stopPassingOn()
+      stopFastPath()
       persisted.stop()
       digests.stop()
       stopSharing()

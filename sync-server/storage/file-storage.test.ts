@@ -33,6 +33,15 @@ describe('FileStorage on disk', () => {
     expect(await readdir(join(root, '4^'))).toEqual([encodePart(DOC)])
   })
 
+  it('writes a cache file without fsync that reads back like any other and leaves no temporary file', async () => {
+    const root = await tempDir()
+    const storage = new FileStorage(root, { log: createMemoryLogger().log })
+    await storage.saveWithoutSync([DOC, 'sync-state', 'peer-a'], new Uint8Array([1]))
+    await storage.saveWithoutSync([DOC, 'sync-state', 'peer-a'], new Uint8Array([2]))
+    expect(await new FileStorage(root, { log: createMemoryLogger().log }).load([DOC, 'sync-state', 'peer-a'])).toEqual(new Uint8Array([2]))
+    expect(await readdir(dirname(pathOf(root, [DOC, 'sync-state', 'peer-a'])))).toEqual(['k.sync-state.peer-a'])
+  })
+
   it('writes through a temporary file and leaves none behind', async () => {
     const root = await tempDir()
     const storage = new FileStorage(root, { log: createMemoryLogger().log })

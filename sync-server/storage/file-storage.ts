@@ -41,16 +41,30 @@ export class FileStorage implements StorageAdapterInterface {
   }
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    await this.#write(key, data, true)
+  }
+
+  /**
+   * Like {@link save}, atomic (temp file, rename) but without any fsync: the file survives a crash of
+   * the process, not necessarily a power cut (then the old version, or none; a torn file fails its
+   * checksum and is skipped). For caches only, such as sync states (sync-state-cache.ts): an fsync
+   * holds a thread of libuv's pool, which the WebSocket compression also needs, for the disk's time.
+   */
+  async saveWithoutSync(key: StorageKey, data: Uint8Array): Promise<void> {
+    await this.#write(key, data, false)
+  }
+
+  async #write(key: StorageKey, data: Uint8Array, durable: boolean): Promise<void> {
     const file = this.#pathOf(key)
     const dir = dirname(file)
-    await this.#ensureDir(dir)
+    await this.#ensureDir(dir, durable)
     const temp = join(dir, `${TEMP_PREFIX}tmp-${this.#instance}-${this.#counter++}`)
     const { head, tail } = frameRecord(key, data)
     try {
       const handle = await open(temp, 'wx')
       try {
         await handle.writev([head, data, tail])
-        await handle.sync()
+        if (durable) await handle.sync()
       } finally {
         await handle.close()
       }
@@ -59,7 +73,7 @@ export class FileStorage implements StorageAdapterInterface {
       await unlink(temp).catch(() => undefined)
       throw e
     }
-    await syncDir(dir)
+    if (durable) await syncDir(dir)
   }
 
   async remove(key: StorageKey): Promise<void> {
@@ -175,10 +189,10 @@ export class FileStorage implements StorageAdapterInterface {
     }
   }
 
-  /** mkdir -p, then fsync the parent of every folder it created, so the new entries are durable. */
-  async #ensureDir(dir: string): Promise<void> {
+  /** mkdir -p, then (if `durable`) fsync the parent of every folder it created, so the new entries are durable. */
+  async #ensureDir(dir: string, durable = true): Promise<void> {
     const first = await mkdir(dir, { recursive: true })
-    if (first === undefined) return
+    if (first === undefined || !durable) return
     for (let d = dir; ; d = dirname(d)) {
       await syncDir(dirname(d))
       if (d === first || !d.startsWith(first + sep) || dirname(d) === d) break

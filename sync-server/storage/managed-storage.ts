@@ -8,7 +8,12 @@ import type { Logger } from '../log.ts'
 
 export type WriteObserver = (seconds: number, failed: boolean) => void
 
-export interface ManagedStorage extends StorageAdapterInterface {
+/** A store that can also write without fsync, for caches (FileStorage). */
+export interface CacheWriter {
+  saveWithoutSync?(key: string[], data: Uint8Array): Promise<void>
+}
+
+export interface ManagedStorage extends StorageAdapterInterface, CacheWriter {
   /**
    * Waits for every operation in flight, then refuses new writes (logged at debug level). Call it
    * after the repo has flushed every document, so nothing a refused write would save is lost.
@@ -16,7 +21,7 @@ export interface ManagedStorage extends StorageAdapterInterface {
   close(): Promise<void>
 }
 
-export function managedStorage(inner: StorageAdapterInterface, observe: WriteObserver, log: Logger): ManagedStorage {
+export function managedStorage(inner: StorageAdapterInterface & CacheWriter, observe: WriteObserver, log: Logger): ManagedStorage {
   const inFlight = new Set<Promise<unknown>>()
   let closed = false
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -44,12 +49,25 @@ export function managedStorage(inner: StorageAdapterInterface, observe: WriteObs
         ),
       )
     }
+  const cacheWrite =
+    (fn: (key: string[], data: Uint8Array) => Promise<void>) =>
+    (key: string[], data: Uint8Array): Promise<void> => {
+      if (closed) return Promise.resolve()
+      return track(
+        fn(key, data).catch((err: unknown) => {
+          log.warn('cache write failed', { key, err })
+          throw err
+        }),
+      )
+    }
   return {
     load: (key) => track(inner.load(key)),
     loadRange: (prefix) => track(inner.loadRange(prefix)),
     save: write('save', (key, data: Uint8Array) => inner.save(key, data)),
     remove: write('remove', (key) => inner.remove(key)),
     removeRange: write('removeRange', (prefix) => inner.removeRange(prefix)),
+    // Not timed: /metrics times durable writes (placette_relay_storage_write_seconds); still waited for on close.
+    ...(inner.saveWithoutSync ? { saveWithoutSync: cacheWrite(inner.saveWithoutSync.bind(inner)) } : {}),
     close: async () => {
       closed = true
       while (inFlight.size > 0) await Promise.allSettled([...inFlight])

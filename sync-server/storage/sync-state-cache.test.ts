@@ -80,4 +80,22 @@ describe('cacheSyncStates', () => {
     expect(await cache.loadRange([DOC, 'sync-state'])).toEqual([{ key: [DOC, 'sync-state', 'peer-a'], data: bytes(2) }])
     await cache.close()
   })
+
+  it('writes sync states without fsync where the store offers it, documents durably', async () => {
+    const inner = new MemoryStorage()
+    const durable: StorageKey[] = []
+    const cached: StorageKey[] = []
+    const save = inner.save.bind(inner)
+    const store = Object.assign(inner, {
+      save: async (key: StorageKey, data: Uint8Array) => (durable.push(key), save(key, data)),
+      saveWithoutSync: async (key: StorageKey, data: Uint8Array) => (cached.push(key), save(key, data)),
+    })
+    const cache = cacheSyncStates(store, { flushMs: 60_000 })
+    await cache.save([DOC, 'incremental', 'h1'], bytes(1))
+    await cache.save([DOC, 'sync-state', 'peer-a'], bytes(2))
+    await cache.close()
+    expect(durable).toEqual([[DOC, 'incremental', 'h1']])
+    expect(cached).toEqual([[DOC, 'sync-state', 'peer-a']])
+    expect(await inner.load([DOC, 'sync-state', 'peer-a'])).toEqual(bytes(2))
+  })
 })

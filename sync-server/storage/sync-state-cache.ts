@@ -12,10 +12,13 @@
  * (the sync protocol starts from what the two sides have in common), it never loses a change. So
  * here the latest sync state of each (document, peer) is kept in memory, served from there, and
  * written to the store at most once per `flushMs` (the latest version only, a few at a time); every
- * pending one is written on `close()`. A crash loses at most `flushMs` of sync-state progress.
+ * pending one is written on `close()`. A crash loses at most `flushMs` of sync-state progress. Where the
+ * store offers `saveWithoutSync` (FileStorage), sync states are written without fsync: a power cut
+ * may lose the last ones written too.
  * Documents themselves are never delayed: every other key goes straight through.
  */
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import type { CacheWriter } from './managed-storage.ts'
 
 export interface SyncStateCacheOptions {
   /** Longest time a sync state waits in memory before it is written (default 30 s). */
@@ -38,7 +41,7 @@ export interface SyncStateCache extends StorageAdapterInterface {
  * Wraps `inner` (see the file comment). `inner.close`, if any, is called by `close()` after the last
  * pending sync state is written.
  */
-export function cacheSyncStates(inner: StorageAdapterInterface & { close?: () => Promise<void> }, options: SyncStateCacheOptions = {}): SyncStateCache {
+export function cacheSyncStates(inner: StorageAdapterInterface & CacheWriter & { close?: () => Promise<void> }, options: SyncStateCacheOptions = {}): SyncStateCache {
   const flushMs = options.flushMs ?? 30_000
   const concurrency = Math.max(1, options.concurrency ?? 2)
   /** documentId → storageId → latest encoded sync state not yet written. */
@@ -73,8 +76,9 @@ export function cacheSyncStates(inner: StorageAdapterInterface & { close?: () =>
           const [key, data] = batch[next++] as [StorageKey, Uint8Array]
           // Forgotten meanwhile (its document was removed): do not write it back.
           if (writing.get(key[0] as string)?.get(key[2] as string) !== data) continue
-          // A failed write is logged by the store underneath; the sync state is only a cache.
-          await inner.save(key, data).catch(() => undefined)
+          // A failed write is logged by the store underneath; the sync state is only a cache, so it
+          // is written without fsync where the store can (it never waits for the disk's flush).
+          await (inner.saveWithoutSync ? inner.saveWithoutSync(key, data) : inner.save(key, data)).catch(() => undefined)
         }
       }
       await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker))

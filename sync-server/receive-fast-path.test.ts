@@ -1,0 +1,125 @@
+import { NetworkAdapter, Repo, type DocumentId, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from '../tests/helpers/wait-for.ts'
+import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
+
+/** One end of an in-memory link: messages cross on a microtask, like a socket that never drops. */
+class End extends NetworkAdapter {
+  other!: End
+  #ready = false
+  isReady = () => this.#ready
+  whenReady = async () => undefined
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#ready = true
+    this.#meet()
+    this.other.#meet()
+  }
+  #meet(): void {
+    if (!this.#ready || !this.other.#ready) return
+    this.emit('peer-candidate', { peerId: this.other.peerId as PeerId, peerMetadata: this.other.peerMetadata ?? {} })
+  }
+  send(message: Message): void {
+    queueMicrotask(() => this.other.emit('message', message))
+  }
+  disconnect(): void {
+    this.#ready = false
+  }
+}
+
+function link(): [End, End] {
+  const a = new End()
+  const b = new End()
+  a.other = b
+  b.other = a
+  return [a, b]
+}
+
+/** A relay-like repo (never announces to clients) with `n` clients, all holding one document. */
+async function world(n: number, fast: boolean, onLibraryPath: (m: Message) => void = () => undefined) {
+  let policyCalls = 0
+  const relayEnds: End[] = []
+  const clients: Repo[] = []
+  for (let i = 0; i < n; i++) {
+    const [r, c] = link()
+    relayEnds.push(r)
+    clients.push(new Repo({ peerId: `client-${i}` as PeerId, network: [c], sharePolicy: async () => true }))
+  }
+  const relay = new Repo({
+    peerId: 'relay' as PeerId,
+    network: relayEnds,
+    shareConfig: {
+      announce: async () => (policyCalls++, false),
+      access: async () => true,
+    },
+  })
+  const library = relay.synchronizer.receiveMessage.bind(relay.synchronizer)
+  relay.synchronizer.receiveMessage = (m) => (onLibraryPath(m as Message), library(m))
+  if (fast) receiveSyncFromSyncingPeersDirectly(relay)
+  const writer = clients[0] as Repo
+  const handle = writer.create<{ n: number }>({ n: 0 })
+  await waitFor(() => relay.handles[handle.documentId]?.isReady() === true)
+  const readers = await Promise.all(clients.slice(1).map((c) => c.find<{ n: number }>(handle.url)))
+  await waitFor(() => readers.every((r) => r.doc()?.n === 0))
+  return { relay, relayEnds, writer: handle, writerRepo: writer, readers, policyCalls: () => policyCalls, documentId: handle.documentId as DocumentId }
+}
+
+describe('receiveSyncFromSyncingPeersDirectly', () => {
+  it('passes every change on to every member without asking the share policy about every peer for each message', async () => {
+    const n = 12
+    const { writer, readers, policyCalls } = await world(n, true)
+    const before = policyCalls()
+    for (let k = 1; k <= 5; k++) {
+      writer.change((d) => void (d.n = k))
+      await waitFor(() => readers.every((r) => r.doc()?.n === k))
+    }
+    // Each change is a message in and an acknowledgement from each reader: the library's own path
+    // would ask the policy about all n peers for each of those messages (at least 5 × n × n calls).
+    expect(policyCalls() - before).toBeLessThan(n * n)
+  })
+
+  it('is what makes the difference: without it the library asks about every peer for each message', async () => {
+    const n = 12
+    const { writer, readers, policyCalls } = await world(n, false)
+    const before = policyCalls()
+    writer.change((d) => void (d.n = 1))
+    await waitFor(() => readers.every((r) => r.doc()?.n === 1))
+    expect(policyCalls() - before).toBeGreaterThanOrEqual(n * n)
+  })
+
+  it('still refuses a peer that lost access: such messages take the library path, which answers unavailable', async () => {
+    const { relay, writer, writerRepo, readers } = await world(3, true)
+    let allowed = true
+    relay.shareConfig = { announce: async () => false, access: async () => allowed }
+    allowed = false
+    const refused = new Promise<void>((resolve) =>
+      writerRepo.networkSubsystem.on('message', (m) => {
+        if (m.type === 'doc-unavailable') resolve()
+      }),
+    )
+    writer.change((d) => void (d.n = 42))
+    await refused
+    // The relay did not take the change in, so the other members never see it.
+    expect(relay.handles[writer.documentId]?.doc()).toEqual({ n: 0 })
+    expect(readers.every((r) => r.doc()?.n === 0)).toBe(true)
+  })
+
+  it("takes the library's path again for a peer's first message after it reconnects", async () => {
+    const libraryMessages: Message[] = []
+    const { relayEnds, writer, readers } = await world(3, true, (m) => libraryMessages.push(m))
+    const reader = relayEnds[1] as End
+    const readerId = reader.other.peerId as PeerId
+    writer.change((d) => void (d.n = 1))
+    await waitFor(() => readers.every((r) => r.doc()?.n === 1))
+    // The socket goes and comes back (same peer ID, as a phone reconnecting).
+    reader.emit('peer-disconnected', { peerId: readerId })
+    libraryMessages.length = 0
+    reader.emit('peer-candidate', { peerId: readerId, peerMetadata: {} })
+    reader.other.emit('peer-disconnected', { peerId: reader.peerId as PeerId })
+    reader.other.emit('peer-candidate', { peerId: reader.peerId as PeerId, peerMetadata: {} })
+    writer.change((d) => void (d.n = 2))
+    await waitFor(() => readers.every((r) => r.doc()?.n === 2))
+    expect(libraryMessages.some((m) => m.senderId === readerId && m.type === 'sync')).toBe(true)
+  })
+})
