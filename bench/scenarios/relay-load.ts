@@ -368,7 +368,7 @@ export const relayLoad: Scenario = {
       if (r && r.connected < r.aimed)
         notes.push(
           `At the ${t}-client step only ${r.connected.toLocaleString('en')} clients had joined the ${name} within the step's time budget ` +
-            `(${r.connectSeconds.toFixed(0)} s for the step; each join is 21 document syncs, and on the Placette relay 21 durable sync-state writes); its figures "at ${t} clients" are for that many.`,
+            `(${r.connectSeconds.toFixed(0)} s for the step; each join is 21 document syncs); its figures "at ${t} clients" are for that many.`,
         )
     if (firstMiss) {
       const w = firstMiss
@@ -376,12 +376,11 @@ export const relayLoad: Scenario = {
         `At ${w.clients} clients the Placette relay: ${p95(w)}` +
           (s ? `; the stock setup at ${s.clients} clients: ${p95(s)}` : '') +
           `. It made ${w.writesPerSecond.toFixed(0)} durable storage writes a second, ${w.msPerWrite.toFixed(0)} ms each on average ` +
-          `(its /metrics): for each change, one for the document and one for every member that acknowledged it — automerge-repo saves ` +
-          `each peer's sync state when the peer announces a storage ID, and the relay writes every file crash-safely (temp file, fsync, ` +
-          `rename, fsync of the folder). ` +
+          `(its /metrics): at most one per document per change, written crash-safely (temp file, fsync, rename, fsync of the folder); ` +
+          `sync states are kept in memory and written in the background without fsync (sync-server/storage/sync-state-cache.ts), so ` +
+          `they are not counted here. ` +
           (e ? `With the same ${e.clients} clients without a storage ID (no sync state saved): ${p95(e)}, ${e.writesPerSecond.toFixed(0)} writes a second. ` : '') +
-          `What would make it faster: do not persist per-peer sync states on the relay (they are a cache — losing one costs one larger ` +
-          `sync — so keep them in memory, or write them without fsync), and batch document writes (one fsync for many files).`,
+          `Where the time goes and what is left: sync-server/README.md, "Under load".`,
       )
     }
     if (p && p.rssMb > 500) notes.push(`RSS at ${t} clients is ${p.rssMb.toFixed(0)} MB, over the 500 MB goal: memory grows with documents held (see relay-memory) and with the writes queued behind the disk.`)
