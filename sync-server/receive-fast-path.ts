@@ -9,12 +9,15 @@
  * work grows with N² (bench/README.md, "What changed the figures": at 200 clients the scan was a few
  * per cent of the relay's CPU, at 2,000 ten times the peers for ten times the messages).
  *
- * For a sync message from a peer that is already syncing that document, the scan finds nothing new:
- * a peer that should have the document was started when it connected (`addPeer` asks the policy for
- * every document) or when the document appeared (`addDocument`), and a change of policy goes through
- * `shareConfigChanged`. So such a message goes straight to the document's synchronizer, after the same
- * access check the library makes (a policy that stops granting access is still obeyed on every
- * message). Everything else takes the library's own path unchanged: a peer's *first* message about a
+ * The scan starts the peers the policy shares the document with (`announce`, or `access` for a peer that
+ * asked for it) that are not syncing it yet: upstream relays, and clients that asked before access was
+ * granted (e.g. the document was still on its way from an upstream relay). For a sync message from a
+ * peer that is already syncing that document, only those can be new, so here such a message goes
+ * straight to the document's synchronizer, after the same access check the library makes (a policy
+ * that stops granting access is still obeyed on every message), and the policy is asked about those
+ * candidates alone: the connected peers that sent a message about the document on their current
+ * connection and those `announcesTo` names, that are not syncing it. Everything else takes the library's
+ * own path unchanged: a peer's *first* message about a
  * document on each connection (so the library records that the peer asked for it, as it must after
  * every reconnection), requests, ephemeral and unavailable messages, a document without a synchronizer
  * yet, a peer that is not syncing it. A peer's messages about one document stay in order.
@@ -25,6 +28,7 @@ import type { DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
 interface DocSynchronizerLike {
   hasPeer(peerId: PeerId): boolean
   receiveMessage(message: unknown): void
+  beginSync(peerIds: PeerId[]): Promise<void>
 }
 interface CollectionSynchronizerLike {
   docSynchronizers: Record<string, DocSynchronizerLike | undefined>
@@ -40,17 +44,55 @@ interface InboundMessage {
  * Installs the fast path on `repo` (see the file comment). Returns a function that removes it.
  * If automerge-repo's internals are not shaped as expected, installs nothing.
  */
-export function receiveSyncFromSyncingPeersDirectly(repo: Repo): () => void {
+export interface FastPathOptions {
+  /**
+   * Peers the repo's `announce` policy shares every document with, whatever the document (the
+   * relay's upstream relays); they are asked about on every message, as the library would.
+   */
+  announcesTo?: (peerId: PeerId) => boolean
+}
+
+export function receiveSyncFromSyncingPeersDirectly(repo: Repo, options: FastPathOptions = {}): () => void {
+  const announcesTo = options.announcesTo ?? (() => false)
   const synchronizer = repo.synchronizer as unknown as CollectionSynchronizerLike
   if (typeof synchronizer.receiveMessage !== 'function' || typeof synchronizer.docSynchronizers !== 'object') return () => undefined
   const original = synchronizer.receiveMessage
   /** Per connected peer, the documents whose first message of this connection took the library's path. */
   const seen = new Map<PeerId, Set<DocumentId>>()
+  /** The reverse: per document, the connected peers that sent a message about it on this connection. */
+  const askers = new Map<DocumentId, Set<PeerId>>()
   const connected = new Set<PeerId>()
-  const onPeer = ({ peerId }: { peerId: PeerId }) => void connected.add(peerId)
+  const announced = new Set<PeerId>()
+  const onPeer = ({ peerId }: { peerId: PeerId }) => {
+    connected.add(peerId)
+    if (announcesTo(peerId)) announced.add(peerId)
+  }
   const onGone = ({ peerId }: { peerId: PeerId }) => {
     connected.delete(peerId)
+    announced.delete(peerId)
+    for (const doc of seen.get(peerId) ?? []) {
+      const peers = askers.get(doc)
+      peers?.delete(peerId)
+      if (peers?.size === 0) askers.delete(doc)
+    }
     seen.delete(peerId)
+  }
+  /** As the library's scan, for the candidates only: starts those the policy now shares the document with. */
+  const startCandidates = (documentId: DocumentId, docSync: DocSynchronizerLike) => {
+    for (const peers of [askers.get(documentId), announced])
+      for (const peer of peers ?? []) {
+        if (docSync.hasPeer(peer)) continue
+        void shouldShare(peer, documentId).then(
+          (ok) => {
+            if (ok && !docSync.hasPeer(peer) && connected.has(peer) && synchronizer.docSynchronizers[documentId] === docSync) void docSync.beginSync([peer])
+          },
+          () => undefined,
+        )
+      }
+  }
+  const shouldShare = async (peer: PeerId, documentId: DocumentId): Promise<boolean> => {
+    const [announce, access] = await Promise.all([repo.shareConfig.announce(peer, documentId), repo.shareConfig.access(peer, documentId)])
+    return announce || (access && (askers.get(documentId)?.has(peer) ?? false))
   }
   repo.networkSubsystem.on('peer', onPeer)
   repo.networkSubsystem.on('peer-disconnected', onGone)
@@ -71,7 +113,7 @@ export function receiveSyncFromSyncingPeersDirectly(repo: Repo): () => void {
 
   const fast = async (message: unknown): Promise<void> => {
     const m = message as InboundMessage
-    if (m.type !== 'sync' || !m.documentId) return slow(message, undefined)
+    if ((m.type !== 'sync' && m.type !== 'request') || !m.documentId) return slow(message, undefined)
     const key = `${m.documentId}\n${m.senderId}`
     let docs = seen.get(m.senderId)
     if (!docs?.has(m.documentId)) {
@@ -79,9 +121,13 @@ export function receiveSyncFromSyncingPeersDirectly(repo: Repo): () => void {
       if (connected.has(m.senderId)) {
         if (!docs) seen.set(m.senderId, (docs = new Set()))
         docs.add(m.documentId)
+        let peers = askers.get(m.documentId)
+        if (!peers) askers.set(m.documentId, (peers = new Set()))
+        peers.add(m.senderId)
       }
       return slow(message, key)
     }
+    if (m.type !== 'sync') return slow(message, key)
     const docSync = synchronizer.docSynchronizers[m.documentId]
     if (!docSync || !docSync.hasPeer(m.senderId) || slowInFlight.has(key)) return slow(message, key)
     // The library checks access on every message; so do we (one call, not one per peer).
@@ -89,6 +135,7 @@ export function receiveSyncFromSyncingPeersDirectly(repo: Repo): () => void {
     // Still syncing after the await (the peer may have left meanwhile: then the library decides).
     if (synchronizer.docSynchronizers[m.documentId] !== docSync || !docSync.hasPeer(m.senderId) || slowInFlight.has(key)) return slow(message, key)
     docSync.receiveMessage(message)
+    startCandidates(m.documentId, docSync)
   }
   synchronizer.receiveMessage = fast
   return () => {

@@ -138,7 +138,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const stopSharing = sharing.attach(repo)
   const stopPassingOn = passOnChangesThatCancelOut(repo)
   // Inbound sync messages skip automerge-repo's scan of every connected peer (receive-fast-path.ts).
-  const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo)
+  const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo, { announcesTo: isUpstreamPeer })
   // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
   const persisted = reportPersistedHeads(repo, network, log)
   // A reconnect that finds nothing new costs one digest and its answer (sync-server/heads-digest.ts).

@@ -38,7 +38,7 @@ import { createDeviceRepo } from '../../client/sync/repo.ts'
 import { createLogger } from '../../sync-server/log.ts'
 import { DigestResponder } from '../../sync-server/heads-digest.ts'
 import { reportPersistedHeads } from '../../sync-server/persisted-heads.ts'
-import { RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
+import { isUpstreamPeer, RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { receiveSyncFromSyncingPeersDirectly } from '../../sync-server/receive-fast-path.ts'
 import { cacheSyncStates } from '../../sync-server/storage/sync-state-cache.ts'
@@ -284,7 +284,7 @@ class World {
     const stops: Array<() => void> = []
     if (node.kind === 'relay') {
       // As createRelay does: sharing, changes that cancel out, the receive fast path, persisted heads, the heads digest.
-      stops.push(sharing.attach(repo), passOnChangesThatCancelOut(repo), receiveSyncFromSyncingPeersDirectly(repo))
+      stops.push(sharing.attach(repo), passOnChangesThatCancelOut(repo), receiveSyncFromSyncingPeersDirectly(repo, { announcesTo: isUpstreamPeer }))
       const devices = ends.filter((end) => end.link.roles[end.side].relayServer)
       const persisted = reportPersistedHeads(repo, new SimRelaySockets(devices), silent)
       const digests = new DigestResponder({ repo, persisted, log: silent })
