@@ -37,7 +37,7 @@ function link(): [End, End] {
 }
 
 /** A relay-like repo (never announces to clients) with `n` clients, all holding one document. */
-async function world(n: number, fast: boolean, onLibraryPath: (m: Message) => void = () => undefined) {
+async function world(n: number, fast: boolean, onLibraryPath: (m: Message) => void = () => undefined, mayRead: (peer: PeerId) => boolean = () => true) {
   let policyCalls = 0
   const relayEnds: End[] = []
   const clients: Repo[] = []
@@ -51,7 +51,7 @@ async function world(n: number, fast: boolean, onLibraryPath: (m: Message) => vo
     network: relayEnds,
     shareConfig: {
       announce: async () => (policyCalls++, false),
-      access: async () => true,
+      access: async (peer) => mayRead(peer),
     },
   })
   const library = relay.synchronizer.receiveMessage.bind(relay.synchronizer)
@@ -60,9 +60,9 @@ async function world(n: number, fast: boolean, onLibraryPath: (m: Message) => vo
   const writer = clients[0] as Repo
   const handle = writer.create<{ n: number }>({ n: 0 })
   await waitFor(() => relay.handles[handle.documentId]?.isReady() === true)
-  const readers = await Promise.all(clients.slice(1).map((c) => c.find<{ n: number }>(handle.url)))
+  const readers = await Promise.all(clients.slice(1).filter((c) => mayRead(c.peerId)).map((c) => c.find<{ n: number }>(handle.url)))
   await waitFor(() => readers.every((r) => r.doc()?.n === 0))
-  return { relay, relayEnds, writer: handle, writerRepo: writer, readers, policyCalls: () => policyCalls, documentId: handle.documentId as DocumentId }
+  return { relay, relayEnds, clients, writer: handle, writerRepo: writer, readers, policyCalls: () => policyCalls, documentId: handle.documentId as DocumentId }
 }
 
 describe('receiveSyncFromSyncingPeersDirectly', () => {
@@ -121,5 +121,17 @@ describe('receiveSyncFromSyncingPeersDirectly', () => {
     writer.change((d) => void (d.n = 2))
     await waitFor(() => readers.every((r) => r.doc()?.n === 2))
     expect(libraryMessages.some((m) => m.senderId === readerId && m.type === 'sync')).toBe(true)
+  })
+
+  it('serves a peer that asked before it was allowed once the document changes, as the library does', async () => {
+    let allowed = false
+    const late = 'client-2' as PeerId
+    const { clients, writer } = await world(3, true, undefined, (peer) => peer !== late || allowed)
+    const asker = clients[2] as Repo
+    // Refused: the relay answers unavailable, but remembers that it asked.
+    await asker.find(writer.url).catch(() => undefined)
+    allowed = true
+    writer.change((d) => void (d.n = 1))
+    await waitFor(() => asker.handles[writer.documentId]?.doc()?.n === 1, { message: 'the late peer gets the document' })
   })
 })
