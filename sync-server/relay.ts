@@ -27,6 +27,7 @@ import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
 import { DigestResponder } from './heads-digest.ts'
+import { DocumentEvictor } from './eviction.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
@@ -44,7 +45,10 @@ export interface RelayAddress {
 /** What the relay reports on /healthz (and uses for /metrics). */
 export interface RelayStats {
   peers: number
+  /** Documents in memory now. */
   documents: number
+  /** Documents evicted from memory since start (sync-server/eviction.ts). */
+  documentsEvicted: number
   uptimeSeconds: number
   /** One entry per `--upstream`, in order; absent on a relay without upstreams. */
   upstreams?: UpstreamStatus[]
@@ -150,10 +154,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
   hosting?.start()
+  // Idle documents leave memory once written, and come back when asked for (sync-server/eviction.ts).
+  const evictor = new DocumentEvictor({ repo, persisted, log, policy: { idleMs: config.evictIdleMs, maxInMemory: config.maxDocumentsInMemory } })
+  evictor.start()
 
   const stats = (): RelayStats => ({
     peers: network.peerCount,
     documents: Object.keys(repo.handles).length,
+    documentsEvicted: evictor.evicted,
     uptimeSeconds: Math.round((performance.now() - started) / 1000),
     ...(upstreams.length ? { upstreams: upstreams.map((u) => u.status) } : {}),
   })
@@ -226,6 +234,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       await network.closeAll()
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
+      evictor.stop()
       stopPassingOn()
       persisted.stop()
       digests.stop()
