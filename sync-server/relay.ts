@@ -267,10 +267,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
  */
 async function offerAgain(repo: Repo, gate: Gate, sharing: RelaySharing, docs: string[]): Promise<void> {
   for (const docId of docs) {
+    const waiting = (gate.peers() as PeerId[]).filter((peer) => sharing.asked(peer, docId as DocumentId))
+    if (waiting.length === 0) continue
+    // Evicted from memory since it was asked for (eviction.ts): loaded again for those who wait.
+    if (!repo.synchronizer.docSynchronizers[docId as DocumentId]) await repo.find(docId as DocumentId, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)
     const synchronizer = repo.synchronizer.docSynchronizers[docId as DocumentId]
     if (!synchronizer) continue
-    for (const peer of gate.peers() as PeerId[]) {
-      if (synchronizer.hasPeer(peer) || !sharing.asked(peer, docId as DocumentId)) continue
+    for (const peer of waiting) {
+      if (synchronizer.hasPeer(peer)) continue
       if (await gate.mayRead(peer, docId)) void synchronizer.beginSync([peer])
     }
   }
