@@ -206,3 +206,47 @@ describe('evicting idle documents and the heads digest', () => {
     await waitFor(() => feeds[1]!.doc().posts.includes('from another client'), { message: 'the device gets the change' })
   })
 })
+
+describe('evicting idle documents on a relay with an upstream', () => {
+  it('evicts with the upstream connected, takes the upstream’s later changes, and sends up what changed while the line was down', async () => {
+    const region = await relay({})
+    const hall = await relay({ upstream: [region.wsUrl], evictIdleMs: 200, maxDocumentsInMemory: 0 })
+    const upstreamConnections = () => hall.logs.filter((l) => l.msg === 'upstream connected').length
+    await waitFor(() => upstreamConnections() === 1, { message: 'the hall relay connects upstream' })
+    const atHall = client(hall.wsUrl)
+    const board = await writeBoard(atHall, hall, ['soupe'])
+    const atHome = client(region.wsUrl)
+    const seenAtHome = await atHome.findEventually<Board>(board.url)
+    await atHall.close()
+    await waitFor(() => hall.relay.stats().documents === 0, { message: 'the hall relay evicts the board, its upstream still connected' })
+
+    // A change upstream reaches the evicted document, and a client at the hall later.
+    seenAtHome.change((d) => void d.posts.push('du pain, de la maison'))
+    const later = client(hall.wsUrl)
+    const atHallAgain = await later.findEventually<Board>(board.url)
+    await waitFor(() => atHallAgain.doc().posts.includes('du pain, de la maison'), { message: 'the hall has the change from home' })
+    await later.close()
+
+    // The line goes down; a change at the hall; the document is evicted; the line comes back.
+    await region.relay.close()
+    await waitFor(() => hall.logs.some((l) => l.msg === 'upstream disconnected'), { message: 'the hall relay sees the line down' })
+    const duringCut = client(hall.wsUrl)
+    const atHallCut = await duringCut.findEventually<Board>(board.url)
+    atHallCut.change((d) => void d.posts.push('écrit pendant la coupure'))
+    await waitFor(async () => {
+      const probe = nodeClient(hall.wsUrl)
+      try {
+        return (await probe.findEventually<Board>(board.url)).doc().posts.includes('écrit pendant la coupure')
+      } finally {
+        await probe.close()
+      }
+    }, { message: 'the hall relay has the change' })
+    await duringCut.close()
+    await waitFor(() => hall.relay.stats().documents === 0, { message: 'the hall relay evicts it again' })
+    await region.restart({ samePort: true })
+    await waitFor(() => upstreamConnections() === 2, { message: 'the hall relay reconnects upstream' })
+    const home = client(region.wsUrl)
+    const fromRegion = await home.findEventually<Board>(board.url)
+    await waitFor(() => fromRegion.doc().posts.includes('écrit pendant la coupure'), { timeout: 15_000, message: 'the region gets the change made during the cut' })
+  })
+})
