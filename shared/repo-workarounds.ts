@@ -5,15 +5,17 @@
 import type { DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 
 /**
- * Calls `fn` once for each document a repo holds or comes to hold: those loaded now, and every
- * document that later starts syncing with any peer (automerge-repo's synchronizer says so). Returns a
+ * Calls `fn` once for each document handle a repo holds or comes to hold: those loaded now, and every
+ * document that later starts syncing with any peer (automerge-repo's synchronizer says so, before it
+ * applies that peer's message). Once per handle, not per document: a document evicted from memory
+ * (sync-server/eviction.ts) and loaded again has a new handle, which `fn` sees too. Returns a
  * function that stops listening.
  */
 export function onEachDocument(repo: Repo, fn: (handle: DocHandle<unknown>) => void): () => void {
-  const seen = new Set<DocumentId>()
+  const seen = new WeakSet<DocHandle<unknown>>()
   const visit = (handle: DocHandle<unknown> | undefined) => {
-    if (!handle || seen.has(handle.documentId)) return
-    seen.add(handle.documentId)
+    if (!handle || seen.has(handle)) return
+    seen.add(handle)
     fn(handle)
   }
   const onOpen = ({ documentId }: { documentId: DocumentId }) => visit(repo.handles[documentId])

@@ -33,6 +33,13 @@ export interface RelayConfig {
   trustRelays: string[]
   /** Other sites whose pages may sign in (`--allow-origin`, repeatable), e.g. a dev server. */
   allowOrigins: string[]
+  /**
+   * A document nothing happened to for this long, that no connected client is syncing, is written and
+   * evicted from memory (sync-server/eviction.ts); it is loaded again when someone asks. 0: never.
+   */
+  evictIdleMs: number
+  /** Most documents kept in memory; the least recently active ones are evicted first. 0: no cap. */
+  maxDocumentsInMemory: number
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -46,6 +53,8 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   access: 'members',
   trustRelays: [],
   allowOrigins: [],
+  evictIdleMs: 60_000,
+  maxDocumentsInMemory: 1_000,
 }
 
 /** Thrown for an unknown flag or a value that does not parse; `main.ts` prints it and exits 2. */
@@ -137,6 +146,9 @@ const OPTIONS: readonly Option[] = [
   { flag: '--upstream', env: 'PLACETTE_UPSTREAM', key: 'upstreams', parse: upstreamList, repeatable: true },
   { flag: '--access', env: 'PLACETTE_ACCESS', key: 'access', parse: access },
   { flag: '--trust-relay', env: 'PLACETTE_TRUST_RELAY', key: 'trustRelays', parse: list(/^[A-Za-z0-9_-]{43}$/, 'a relay public key (43 base64url characters)'), repeatable: true },
+  // Up to a day; 0 turns it off.
+  { flag: '--evict-idle-ms', env: 'PLACETTE_EVICT_IDLE_MS', key: 'evictIdleMs', parse: integer(0, 86_400_000) },
+  { flag: '--max-documents-in-memory', env: 'PLACETTE_MAX_DOCUMENTS_IN_MEMORY', key: 'maxDocumentsInMemory', parse: integer(0, 10_000_000) },
   { flag: '--allow-origin', env: 'PLACETTE_ALLOW_ORIGIN', key: 'allowOrigins', parse: list(/^https?:\/\/[^/\s]+$/, 'an origin like https://example.org'), repeatable: true },
 ]
 

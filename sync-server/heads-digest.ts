@@ -29,6 +29,7 @@ import {
 } from '../shared/heads-digest.ts'
 import type { Logger } from './log.ts'
 import type { PersistedHeadsReport } from './persisted-heads.ts'
+import { onEachDocument } from '../shared/repo-workarounds.ts'
 
 export interface DigestResponderOptions {
   repo: Repo
@@ -51,7 +52,9 @@ export class DigestResponder {
   /** Document → clients that hold it (per their digest) and are to be synced when it changes. */
   readonly #holders = new Map<DocumentId, Set<PeerId>>()
   readonly #heldBy = new Map<PeerId, Set<DocumentId>>()
-  readonly #watched = new Set<DocumentId>()
+  /** Handles watched (a document evicted from memory and loaded again has a new one, watched then). */
+  readonly #watched = new WeakSet<DocHandle<unknown>>()
+  readonly #stopWatching: () => void
   readonly #connected = new Set<PeerId>()
   #stopped = false
 
@@ -62,12 +65,16 @@ export class DigestResponder {
     this.#log = options.log
     this.#repo.networkSubsystem.on('peer', this.#onPeer)
     this.#repo.networkSubsystem.on('peer-disconnected', this.#onGone)
+    this.#stopWatching = onEachDocument(this.#repo, (handle) => {
+      if (this.#holders.get(handle.documentId)?.size) this.#watch(handle)
+    })
   }
 
   stop(): void {
     this.#stopped = true
     this.#repo.networkSubsystem.off('peer', this.#onPeer)
     this.#repo.networkSubsystem.off('peer-disconnected', this.#onGone)
+    this.#stopWatching()
   }
 
   /**
@@ -137,11 +144,14 @@ export class DigestResponder {
     let held = this.#heldBy.get(peer)
     if (!held) this.#heldBy.set(peer, (held = new Set()))
     held.add(id)
-    if (this.#watched.has(id)) return
     const handle = this.#repo.handles[id]
-    if (!handle) return
-    this.#watched.add(id)
-    handle.on('heads-changed', () => void this.#changed(id))
+    if (handle) this.#watch(handle)
+  }
+
+  #watch(handle: DocHandle<unknown>): void {
+    if (this.#watched.has(handle)) return
+    this.#watched.add(handle)
+    handle.on('heads-changed', () => void this.#changed(handle.documentId))
   }
 
   /** A held document changed on the relay: start syncing it with every holder not syncing it yet. */

@@ -44,6 +44,8 @@ export class RelayMetrics {
 export interface LiveGauges {
   peers: number
   documents: number
+  /** Documents evicted from memory since start. */
+  documentsEvicted?: number
   uptimeSeconds: number
 }
 
@@ -76,6 +78,7 @@ export function renderMetrics(m: RelayMetrics, live: LiveGauges): string {
     { name: 'placette_relay_connections_total', help: 'WebSocket connections accepted.', type: 'counter', samples: [{ value: m.connectionsTotal }] },
     { name: 'placette_relay_peers', help: 'Peers that completed the join handshake.', type: 'gauge', samples: [{ value: live.peers }] },
     { name: 'placette_relay_documents_in_memory', help: 'Documents the relay holds in memory.', type: 'gauge', samples: [{ value: live.documents }] },
+    { name: 'placette_relay_documents_evicted_total', help: 'Idle documents evicted from memory since start.', type: 'counter', samples: [{ value: live.documentsEvicted ?? 0 }] },
     { name: 'placette_relay_frames_received_total', help: 'WebSocket frames received.', type: 'counter', samples: [{ value: m.framesIn }] },
     { name: 'placette_relay_frames_sent_total', help: 'WebSocket frames sent.', type: 'counter', samples: [{ value: m.framesOut }] },
     { name: 'placette_relay_received_bytes_total', help: 'Payload bytes received (uncompressed size).', type: 'counter', samples: [{ value: m.bytesIn }] },

@@ -156,7 +156,7 @@ interface RegistryLike {
  *   syncs each one with it (a document only on disk is not synced with anyone);
  * - follows every neighbourhood document it holds: each member feed it lists is asked for (from the
  *   upstream when the relay lacks it), and the registry is followed as it changes.
- * Everything loaded stays in memory, like every document a relay touches today.
+ * What is loaded is evicted again once idle (eviction.ts), and comes back when it changes on either side.
  */
 export class UpstreamHosting {
   readonly #repo: Repo
@@ -164,7 +164,10 @@ export class UpstreamHosting {
   readonly #log: Logger
   readonly #max: number
   readonly #concurrency: number
-  readonly #watched = new Set<DocumentId>()
+  /** Handles followed (a document evicted and loaded again has a new one). */
+  readonly #watched = new WeakSet<DocHandle<unknown>>()
+  /** Member feeds asked for once: not asked again (an evicted one comes back when someone syncs it). */
+  readonly #asked = new Set<DocumentId>()
   #loaded: Promise<void> | undefined
   #stopped = false
   #stopWatching: (() => void) | undefined
@@ -197,7 +200,10 @@ export class UpstreamHosting {
   }
 
   async #onUpstream(): Promise<void> {
-    this.#loaded ??= this.#loadStored()
+    // On every (re)connection: a document changed while no upstream was connected may have been
+    // evicted from memory since (eviction.ts), and only documents in memory sync with a new peer.
+    const previous = this.#loaded ?? Promise.resolve()
+    this.#loaded = previous.then(() => this.#loadStored())
     await this.#loaded
     for (const handle of Object.values(this.#repo.handles)) this.#watch(handle)
   }
@@ -233,8 +239,8 @@ export class UpstreamHosting {
   }
 
   #watch(handle: DocHandle<unknown>): void {
-    if (this.#watched.has(handle.documentId)) return
-    this.#watched.add(handle.documentId)
+    if (this.#watched.has(handle)) return
+    this.#watched.add(handle)
     // A neighbourhood is created empty and filled in by a later change, and members join later:
     // look again whenever it changes.
     handle.on('heads-changed', () => this.#follow(handle))
@@ -250,12 +256,13 @@ export class UpstreamHosting {
       const feed = (entry as { feed?: unknown } | null)?.feed
       if (typeof feed !== 'string' || !isValidAutomergeUrl(feed)) continue
       const id = feed.slice('automerge:'.length) as DocumentId
-      if (this.#watched.has(id)) continue
       const known = this.#repo.handles[id]
       if (known) {
         this.#watch(known)
         continue
       }
+      if (this.#asked.has(id)) continue
+      this.#asked.add(id)
       this.#repo
         .find(feed, { allowableStates: ['ready', 'unavailable'] })
         .then((found) => this.#watch(found))

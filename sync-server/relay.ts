@@ -28,6 +28,7 @@ import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
 import { DigestResponder } from './heads-digest.ts'
+import { DocumentEvictor } from './eviction.ts'
 import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
@@ -45,7 +46,10 @@ export interface RelayAddress {
 /** What the relay reports on /healthz (and uses for /metrics). */
 export interface RelayStats {
   peers: number
+  /** Documents in memory now. */
   documents: number
+  /** Documents evicted from memory since start (sync-server/eviction.ts). */
+  documentsEvicted: number
   uptimeSeconds: number
   /** One entry per `--upstream`, in order; absent on a relay without upstreams. */
   upstreams?: UpstreamStatus[]
@@ -153,10 +157,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined
   hosting?.start()
+  // Idle documents leave memory once written, and come back when asked for (sync-server/eviction.ts).
+  const evictor = new DocumentEvictor({ repo, persisted, log, policy: { idleMs: config.evictIdleMs, maxInMemory: config.maxDocumentsInMemory } })
+  evictor.start()
 
   const stats = (): RelayStats => ({
     peers: network.peerCount,
     documents: Object.keys(repo.handles).length,
+    documentsEvicted: evictor.evicted,
     uptimeSeconds: Math.round((performance.now() - started) / 1000),
     ...(upstreams.length ? { upstreams: upstreams.map((u) => u.status) } : {}),
   })
@@ -229,6 +237,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       await network.closeAll()
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
+      evictor.stop()
       stopPassingOn()
       stopFastPath()
       persisted.stop()
@@ -262,10 +271,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
  */
 async function offerAgain(repo: Repo, gate: Gate, sharing: RelaySharing, docs: string[]): Promise<void> {
   for (const docId of docs) {
+    const waiting = (gate.peers() as PeerId[]).filter((peer) => sharing.asked(peer, docId as DocumentId))
+    if (waiting.length === 0) continue
+    // Evicted from memory since it was asked for (eviction.ts): loaded again for those who wait.
+    if (!repo.synchronizer.docSynchronizers[docId as DocumentId]) await repo.find(docId as DocumentId, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)
     const synchronizer = repo.synchronizer.docSynchronizers[docId as DocumentId]
     if (!synchronizer) continue
-    for (const peer of gate.peers() as PeerId[]) {
-      if (synchronizer.hasPeer(peer) || !sharing.asked(peer, docId as DocumentId)) continue
+    for (const peer of waiting) {
+      if (synchronizer.hasPeer(peer)) continue
       if (await gate.mayRead(peer, docId)) void synchronizer.beginSync([peer])
     }
   }

@@ -68,6 +68,8 @@ export interface StartOptions {
   staticDir?: string
   /** Keep the data folder after stop (default: removed). */
   keepData?: boolean
+  /** More environment variables for the server (e.g. the relay's `PLACETTE_EVICT_IDLE_MS`). */
+  env?: Record<string, string>
 }
 
 export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<ServerChild> {
@@ -77,7 +79,7 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     // BENCH_CPU_PROF=<folder> writes a V8 CPU profile of every server child there (open it in Chrome's DevTools).
     execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, ...options.env, NODE_ENV: 'production' },
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
   })
   const lines: string[] = []

@@ -1,10 +1,12 @@
 /**
  * Relay memory: 10,000 documents touched (created by clients), then every client leaves and the relay
- * sits idle. Measured: the server process's RSS while documents arrive, after idling, and after a
- * forced garbage collection, on the Placette relay and on the stock setup.
+ * sits idle, longer than its idle time for eviction (sync-server/eviction.ts). Measured: the server
+ * process's RSS while documents arrive, after idling, and after a forced garbage collection, on the
+ * Placette relay and on the stock setup; and how many documents the relay holds in memory (/metrics).
  */
 import { randomBytes } from 'node:crypto'
 import * as A from '@automerge/automerge'
+import { DEFAULT_CONFIG } from '../../sync-server/config.ts'
 import { boardOptions, buildAutomerge, docUrl, generateBoard, idOf, Rng } from '../generate.ts'
 import { cached } from '../lib/cache.ts'
 import type { System } from '../lib/devices.ts'
@@ -24,6 +26,16 @@ interface MemoryRun {
   afterGc: number
   heapAfterGc: number
   pushSeconds: number
+  /** Placette only (its /metrics gauge): most documents in memory seen while they arrive, and after idling. */
+  peakInMemory?: number
+  inMemoryAfterIdle?: number
+}
+
+/** The Placette relay's `placette_relay_documents_in_memory` gauge. */
+async function documentsInMemory(server: ServerChild): Promise<number> {
+  const body = await (await fetch(`${server.url}/metrics`)).text()
+  const line = body.split('\n').find((l) => l.startsWith('placette_relay_documents_in_memory '))
+  return Number(line?.split(' ')[1])
 }
 
 /** Pushes `count` documents through `clients` peers, at most `inFlight` per peer awaiting the server. */
@@ -75,8 +87,16 @@ async function pushDocuments(server: ServerChild, templates: Uint8Array[], count
   return peers
 }
 
-async function measureMemory(system: System, templates: Uint8Array[], count: number, idleMs: number, log: (m: string) => void): Promise<MemoryRun> {
-  const server = await startServer(system === 'placette' ? 'placette' : 'stock')
+async function measureMemory(system: System, templates: Uint8Array[], count: number, idleMs: number, env: Record<string, string>, log: (m: string) => void): Promise<MemoryRun> {
+  const server = await startServer(system === 'placette' ? 'placette' : 'stock', { env })
+  let peakInMemory: number | undefined
+  const sampleInMemory = () => {
+    if (system !== 'placette') return
+    void documentsInMemory(server).then(
+      (n) => (peakInMemory = Math.max(peakInMemory ?? 0, n)),
+      () => undefined,
+    )
+  }
   try {
     await sleep(500)
     await server.gc()
@@ -84,12 +104,15 @@ async function measureMemory(system: System, templates: Uint8Array[], count: num
     const curve: [number, number][] = [[0, empty]]
     let peak = empty
     const start = performance.now()
+    const sampling = setInterval(sampleInMemory, 1000)
     const peers = await pushDocuments(server, templates, count, (done) => {
       const rss = server.rss()
       peak = Math.max(peak, rss)
       if (done % Math.max(250, count / 4) === 0) curve.push([done, rss])
       if (done % 1000 === 0) log(`relay-memory: ${system}: ${done} documents, RSS ${(rss / MB).toFixed(0)} MB, ${(done / ((performance.now() - start) / 1000)).toFixed(0)} documents/s`)
     })
+    clearInterval(sampling)
+    sampleInMemory()
     const pushSeconds = (performance.now() - start) / 1000
     peak = Math.max(peak, server.rss())
     for (const p of peers) p.close()
@@ -100,11 +123,12 @@ async function measureMemory(system: System, templates: Uint8Array[], count: num
       peak = Math.max(peak, server.rss())
     }
     const idle = server.rss()
+    const inMemoryAfterIdle = system === 'placette' ? await documentsInMemory(server) : undefined
     await server.gc()
     await sleep(500)
     const afterGc = server.rss()
     const heapAfterGc = (await server.memory()).heapUsed
-    return { curve, empty, peak, idle, afterGc, heapAfterGc, pushSeconds }
+    return { curve, empty, peak, idle, afterGc, heapAfterGc, pushSeconds, peakInMemory, inMemoryAfterIdle }
   } finally {
     await server.stop()
   }
@@ -118,7 +142,13 @@ export const relayMemory: Scenario = {
   goal: 'bounded (say what it is)',
   async run(ctx: RunContext) {
     const count = ctx.quick ? 200 : 10_000
-    const idleMs = ctx.quick ? 1_000 : 30_000
+    // The relay's own settings in a full run; in a quick one (200 documents, under the cap) a short idle
+    // time, so that eviction runs too.
+    const evictIdleMs = ctx.quick ? 1_000 : DEFAULT_CONFIG.evictIdleMs
+    const maxInMemory = DEFAULT_CONFIG.maxDocumentsInMemory
+    const env = { PLACETTE_EVICT_IDLE_MS: String(evictIdleMs), PLACETTE_MAX_DOCUMENTS_IN_MEMORY: String(maxInMemory) }
+    // Idle long enough for the relay to evict (its idle time, plus its scans and the evictions themselves).
+    const idleMs = evictIdleMs + (ctx.quick ? 4_000 : 30_000)
     const options = boardOptions('relay-memory', 1000, { deltaShare: 0, deltaEdits: 0 })
     const board = generateBoard(options)
     const docs = cached('relay-memory-automerge', options, () => buildAutomerge(board))
@@ -128,7 +158,7 @@ export const relayMemory: Scenario = {
     const runs: Partial<Record<System, MemoryRun>> = {}
     for (const system of SYSTEMS) {
       ctx.log(`relay-memory: ${system}: pushing ${count} documents`)
-      runs[system] = await measureMemory(system, templates, count, idleMs, ctx.log)
+      runs[system] = await measureMemory(system, templates, count, idleMs, env, ctx.log)
     }
     const per = (f: (r: MemoryRun) => number) => Object.fromEntries(SYSTEMS.map((s) => [s, runs[s] ? [f(runs[s])] : []]))
     const n = count.toLocaleString('en')
@@ -140,10 +170,11 @@ export const relayMemory: Scenario = {
       { measure: `JS heap after forced GC`, unit: 'MB', values: per((r) => r.heapAfterGc / MB), digits: 0 },
       { measure: `retained per document (RSS after GC − empty) ÷ ${n}`, unit: 'KB', values: per((r) => (r.afterGc - r.empty) / count / 1024), digits: 1 },
       { measure: `time to receive ${n} documents`, unit: 's', values: per((r) => r.pushSeconds), digits: 1 },
+      { measure: `documents in memory, most seen while they arrive (relay's /metrics)`, unit: 'docs', values: { placette: runs.placette?.peakInMemory !== undefined ? [runs.placette.peakInMemory] : [] }, digits: 0 },
+      { measure: `documents in memory after ${idleMs / 1000} s idle`, unit: 'docs', values: { placette: runs.placette?.inMemoryAfterIdle !== undefined ? [runs.placette.inMemoryAfterIdle] : [] }, digits: 0 },
     ]
     const curves = SYSTEMS.map((s) => `- ${s}: ` + (runs[s]?.curve ?? []).map(([d, rss]) => `${d.toLocaleString('en')} docs → ${(rss / MB).toFixed(0)} MB`).join(', '))
     const placette = runs.placette
-    const bounded = placette ? (placette.afterGc - placette.empty) / count / 1024 : NaN
     return {
       method:
         `${n} new documents (copies of real member feeds, ${averageKb.toFixed(1)} KB saved on average) are pushed to a fresh server ` +
@@ -153,15 +184,15 @@ export const relayMemory: Scenario = {
         `RSS while documents arrive:\n${curves.join('\n')}`,
       figures,
       notes: [
-        `Not bounded yet: the relay keeps every document it has touched in memory (automerge-repo's Repo keeps its handles; there is no ` +
-          `eviction of idle documents yet, DESIGN.md §5), so memory grows by about ${Number.isFinite(bounded) ? bounded.toFixed(1) : '?'} KB ` +
-          `per document touched and does not come down when the clients leave` +
+        `Eviction (sync-server/eviction.ts): the relay keeps at most ${maxInMemory.toLocaleString('en')} documents in memory ` +
+          `(\`--max-documents-in-memory\`; the least recently active go first once quiet for 2 s, even if a client has them open) ` +
+          `and evicts a document no client syncs after ${evictIdleMs / 1000} s idle (\`--evict-idle-ms\`), once its heads are on disk; ` +
+          `it is loaded again when asked for. The stock server keeps every document.` +
           (placette
-            ? ` (${(placette.afterGc / MB).toFixed(0)} MB after ${n} documents and a forced GC: ${(placette.heapAfterGc / MB).toFixed(0)} MB of JS heap — ` +
-              `handles, sync states, caches — and ${((placette.afterGc - placette.heapAfterGc) / MB).toFixed(0)} MB outside it, mostly Automerge's wasm memory, which a wasm instance never hands back to the system)`
-            : '') +
-          `. What would bound it: evict a document's handle (and its ` +
-          `sync states) after a period without peers, reloading it from storage on the next request.`,
+            ? ` Placette: ${(placette.afterGc / MB).toFixed(0)} MB after ${n} documents, idle and a forced GC (${(placette.heapAfterGc / MB).toFixed(0)} MB of JS heap; ` +
+              `${((placette.afterGc - placette.heapAfterGc) / MB).toFixed(0)} MB outside it, mostly Automerge's wasm memory, which a wasm instance ` +
+              `never hands back to the system: its high-water mark, reached while the cap's worth of documents is held, stays as RSS but is reused).`
+            : ''),
       ],
     }
   },

@@ -1,10 +1,12 @@
 /** The Placette relay in its own process: `createRelay` with the bench's data folder, on a free loopback port. */
 import { join } from 'node:path'
-import { DEFAULT_CONFIG } from '../../sync-server/config.ts'
+import { DEFAULT_CONFIG, parseConfig } from '../../sync-server/config.ts'
 import { createRelay } from '../../sync-server/relay.ts'
 import { serveChild } from './child.ts'
 
 serveChild(async ({ dataDir, staticDir }) => {
+  // Eviction of idle documents as configured in production, or as a scenario sets it (environment).
+  const { evictIdleMs, maxDocumentsInMemory } = parseConfig([], process.env)
   const relay = createRelay({
     ...DEFAULT_CONFIG,
     port: 0,
@@ -15,6 +17,8 @@ serveChild(async ({ dataDir, staticDir }) => {
     // The bench's devices and peers do not sign in yet: the relay's gate (access/gate.ts) is left out
     // of these figures, and said so in BENCHMARKS.md.
     access: 'open',
+    evictIdleMs,
+    maxDocumentsInMemory,
   })
   await relay.ready
   return { port: relay.address().port, close: () => relay.close() }

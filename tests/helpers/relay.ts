@@ -27,6 +27,10 @@ export interface StartRelayOptions {
   access?: RelayConfig['access']
   /** Relay keys allowed to peer (`--trust-relay`). */
   trustRelays?: string[]
+  /** `--evict-idle-ms` (default as in production). */
+  evictIdleMs?: number
+  /** `--max-documents-in-memory` (default as in production). */
+  maxDocumentsInMemory?: number
 }
 
 export interface TestRelay {
@@ -70,6 +74,8 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<TestR
     upstreams: options.upstream ?? [],
     access: options.access ?? 'members',
     trustRelays: options.trustRelays ?? [],
+    evictIdleMs: options.evictIdleMs ?? DEFAULT_CONFIG.evictIdleMs,
+    maxDocumentsInMemory: options.maxDocumentsInMemory ?? DEFAULT_CONFIG.maxDocumentsInMemory,
   }
 
   const launch = async (port = config.port): Promise<Relay> => {
