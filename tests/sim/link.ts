@@ -392,7 +392,7 @@ export class SimLink {
     const { placetteDigest: _digests, ...peerMetadata } = join.peerMetadata
     const requests = parseDigestRequests(_digests)
     const handler = relay.digestHandler
-    const digest = requests.ok && requests.requests?.length && handler ? await handler(join.senderId as string as PeerId, requests.requests) : undefined
+    const digest = requests.ok && requests.requests?.length && handler ? await handler(join.senderId as string as PeerId, requests.requests, peerMetadata) : undefined
     if (!this.#current(session) || this.#ends[side] !== relay) return
     const peer: PeerMessage = {
       type: 'peer',
