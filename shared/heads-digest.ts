@@ -23,6 +23,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import type { CatchUpDocument } from './catch-up.ts'
 
 /** Buckets per neighbourhood; a bitmask of differing buckets fits in 16 bits. */
 export const DIGEST_BUCKETS = 16
@@ -58,6 +59,12 @@ export interface DigestAnswer {
   entries?: Uint8Array
   /** Keys of covered documents whose current heads are not yet on the relay's disk (persisted-heads.ts; absent: none). */
   unsaved?: Uint8Array
+  /**
+   * Documents of differing buckets brought up to date, to clients that announce the catch-up
+   * feature (catch-up.ts; absent: none). Checked apart, by `parseCatchUp`: a malformed list is refused
+   * on its own, the rest of the answer still stands.
+   */
+  catchUp?: CatchUpDocument[]
 }
 
 /** One document's place in the digest. */
@@ -70,7 +77,8 @@ export interface DigestEntry {
   hash: Uint8Array
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+/** Hex of bytes (how digest keys and heads are named). */
+export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
 /** The digest entry of `documentId` at `heads` (any order). */
 export function digestEntry(documentId: string, heads: readonly string[]): DigestEntry {
@@ -146,7 +154,8 @@ export function compareWithAnswer(ours: readonly DigestEntry[], answer: Pick<Dig
   return { same, differ }
 }
 
-function hexToBytes(s: string): Uint8Array {
+/** Bytes of a hex string (a digest key, a head). */
+export function hexToBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16)
   return out

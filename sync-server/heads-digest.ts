@@ -12,24 +12,40 @@
  *
  * The gate: entries name only documents the client may read (`mayRead`); a neighbourhood it may not
  * read is answered as if the relay had none of its documents, as for one the relay does not hold.
+ *
+ * Catch-up (shared/catch-up.ts): to a client that announces it, the answer also carries, for each
+ * document of a differing bucket, the changes the client lacks: `A.saveSince` from the heads the
+ * relay last heard the client had (automerge-repo's sync info for its storage ID, or the saved sync
+ * state). Only entries, so only documents the gate lets the client read. Once answered, both are
+ * moved to the relay's heads, so the next catch-up starts from there.
  */
-import { getHeads, type Doc } from '@automerge/automerge'
-import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import * as A from '@automerge/automerge'
+import { decodeHeads, encodeHeads, type DocHandle, type DocumentId, type PeerId, type Repo, type StorageId } from '@automerge/automerge-repo'
+import { CATCH_UP_FEATURE, MAX_CATCH_UP_BYTES, packHeads, type CatchUpDocument } from '../shared/catch-up.ts'
 import {
   bucketHashes,
   coveredDocuments,
   differingBuckets,
   digestEntry,
   DIGEST_BUCKETS,
+  hexToBytes,
   packEntries,
   packKeys,
   type DigestAnswer,
   type DigestEntry,
   type DigestRequest,
 } from '../shared/heads-digest.ts'
+import { announcesFeature } from '../shared/persisted-heads.ts'
 import type { Logger } from './log.ts'
 import type { PersistedHeadsReport } from './persisted-heads.ts'
 import { onEachDocument } from '../shared/repo-workarounds.ts'
+
+/** What the responder reads of a joining client's metadata. */
+export interface JoinerMetadata {
+  storageId?: string
+  isEphemeral?: boolean
+  placetteFeatures?: string[]
+}
 
 export interface DigestResponderOptions {
   repo: Repo
@@ -41,7 +57,7 @@ export interface DigestResponderOptions {
 
 const ALL_BUCKETS = 2 ** DIGEST_BUCKETS - 1
 /** Heads as Automerge gives them (hex), as persisted-heads.ts keeps them; `handle.heads()` is base58. */
-const hexHeads = (handle: DocHandle<unknown>): string[] => getHeads(handle.doc() as Doc<unknown>)
+const hexHeads = (handle: DocHandle<unknown>): string[] => A.getHeads(handle.doc() as A.Doc<unknown>)
 const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
 
 export class DigestResponder {
@@ -82,39 +98,110 @@ export class DigestResponder {
    * answered "everything differs" (plain sync). Call `commit` once the repo knows the peer: from then on
    * the documents answered for are kept in step with it.
    */
-  async answer(peer: PeerId, requests: readonly DigestRequest[]): Promise<{ answers: DigestAnswer[]; commit: () => void }> {
+  async answer(peer: PeerId, requests: readonly DigestRequest[], peerMetadata: JoinerMetadata = {}): Promise<{ answers: DigestAnswer[]; commit: () => void }> {
     /** Entries answered, and whether the client learns from the answer that it holds them as on disk. */
-    const answered: { entry: DigestEntry; known: boolean }[] = []
-    const answers = await Promise.all(
-      requests.map(async (request): Promise<DigestAnswer> => {
-        let entries: DigestEntry[] = []
-        try {
-          entries = await this.#entries(peer, request.neighbourhood as DocumentId)
-        } catch (err) {
-          this.#log.warn('could not compute a heads digest; the client syncs everything', { peer, err })
+    const answered: { entry: DigestEntry; known: boolean; heads: string[] }[] = []
+    /** Documents caught up: their sync state with the client moves to these heads on commit. */
+    const caughtUp: { id: DocumentId; heads: string[] }[] = []
+    const storageId = announcesFeature(peerMetadata, CATCH_UP_FEATURE) && !peerMetadata.isEphemeral ? peerMetadata.storageId : undefined
+    let budget = MAX_CATCH_UP_BYTES
+    const answers: DigestAnswer[] = []
+    // One digest after the other, so the catch-up budget is shared in order.
+    for (const request of requests) {
+      let entries: DigestEntry[] = []
+      try {
+        entries = await this.#entries(peer, request.neighbourhood as DocumentId)
+      } catch (err) {
+        this.#log.warn('could not compute a heads digest; the client syncs everything', { peer, err })
+      }
+      const differ = entries.length ? differingBuckets(bucketHashes(entries), request.buckets) : ALL_BUCKETS
+      const unsaved = entries.filter((e) => {
+        const on = this.#persisted.persistedHeads(e.documentId as DocumentId)
+        const handle = this.#repo.handles[e.documentId as DocumentId]
+        return !on || !handle?.isReady() || !sameHeads(on, hexHeads(handle))
+      })
+      const catchUp: CatchUpDocument[] = []
+      if (storageId) {
+        for (const entry of entries) {
+          if (!(differ & (1 << entry.bucket))) continue
+          const found = await this.#catchUp(entry, storageId as StorageId, budget).catch((err: unknown) => {
+            this.#log.warn('could not make a catch-up bundle; the document syncs as before', { peer, documentId: entry.documentId, err })
+            return undefined
+          })
+          if (!found) continue
+          budget -= found.document.changes.byteLength
+          catchUp.push(found.document)
+          caughtUp.push({ id: entry.documentId as DocumentId, heads: found.heads })
         }
-        const differ = entries.length ? differingBuckets(bucketHashes(entries), request.buckets) : ALL_BUCKETS
-        const unsaved = entries.filter((e) => {
-          const on = this.#persisted.persistedHeads(e.documentId as DocumentId)
-          const handle = this.#repo.handles[e.documentId as DocumentId]
-          return !on || !handle?.isReady() || !sameHeads(on, hexHeads(handle))
-        })
-        // In a bucket that matched, the client holds the document as the relay does, and the answer
-        // tells it what is on disk; in one that differs it may or may not (it decides).
-        for (const entry of entries) answered.push({ entry, known: !(differ & (1 << entry.bucket)) && !unsaved.includes(entry) })
-        const listed = packEntries(entries, differ)
-        this.#log.debug('heads digest answered', { peer, documents: entries.length, differ: differ.toString(2) })
-        return { differ, ...(listed.byteLength ? { entries: listed } : {}), ...(unsaved.length ? { unsaved: packKeys(unsaved) } : {}) }
-      }),
-    )
+      }
+      // In a bucket that matched, the client holds the document as the relay does, and the answer tells
+      // it what is on disk; in one that differs it may or may not (it decides). A caught-up document
+      // is at the relay's heads once the client has applied its bundle.
+      const caught = new Set(caughtUp.map((c) => c.id as string))
+      for (const entry of entries) {
+        const handle = this.#repo.handles[entry.documentId as DocumentId]
+        const known = (!(differ & (1 << entry.bucket)) || caught.has(entry.documentId)) && !unsaved.includes(entry)
+        answered.push({ entry, known, heads: handle?.isReady() ? hexHeads(handle) : [] })
+      }
+      const listed = packEntries(entries, differ)
+      this.#log.debug('heads digest answered', { peer, documents: entries.length, differ: differ.toString(2), caughtUp: catchUp.length })
+      answers.push({
+        differ,
+        ...(listed.byteLength ? { entries: listed } : {}),
+        ...(unsaved.length ? { unsaved: packKeys(unsaved) } : {}),
+        ...(catchUp.length ? { catchUp } : {}),
+      })
+    }
     const commit = () => {
       if (this.#stopped) return
-      for (const { entry, known } of answered) {
-        this.#hold(peer, entry.documentId as DocumentId)
-        this.#persisted.follow(peer, entry.documentId as DocumentId, known)
+      for (const { entry, known, heads } of answered) {
+        const id = entry.documentId as DocumentId
+        this.#hold(peer, id)
+        this.#persisted.follow(peer, id, known)
+        // Changed between the answer and now: the client cannot have heard of it.
+        const handle = this.#repo.handles[id]
+        if (handle?.isReady() && !sameHeads(hexHeads(handle), heads)) void this.#changed(id)
       }
+      if (storageId) for (const { id, heads } of caughtUp) void this.#movedTo(id, storageId as StorageId, heads)
     }
     return { answers, commit }
+  }
+
+  /**
+   * The changes of `entry`'s document the client with `storageId` lacks, as far as the relay's sync
+   * state with it says: none if it has no such state, if the client has all the relay has, or past
+   * `budget` bytes.
+   */
+  async #catchUp(entry: DigestEntry, storageId: StorageId, budget: number): Promise<{ document: CatchUpDocument; heads: string[] } | undefined> {
+    const handle = this.#repo.handles[entry.documentId as DocumentId]
+    const storage = this.#repo.storageSubsystem
+    if (!handle?.isReady() || !storage) return undefined
+    // The client's heads as the relay last heard them, kept on the handle for its storage ID (in memory,
+    // up to date); after a restart, the sync state written for it. automerge-repo 2.5.6 throttles those
+    // writes per storage ID, not per document, so a stored state may be missing or behind: that only
+    // means a longer bundle, or none (the document then syncs as before).
+    const known = handle.getSyncInfo(storageId)?.lastHeads
+    const shared = known?.length ? decodeHeads(known) : ((await storage.loadSyncState(handle.documentId, storageId))?.sharedHeads ?? [])
+    if (!shared.length) return undefined
+    const doc = handle.doc() as A.Doc<unknown>
+    const heads = A.getHeads(doc)
+    if (sameHeads(shared, heads) || !A.hasHeads(doc, shared)) return undefined
+    const changes = A.saveSince(doc, shared)
+    if (!changes.byteLength || changes.byteLength > budget) return undefined
+    return { document: { key: hexToBytes(entry.key), heads: packHeads(heads), changes }, heads }
+  }
+
+  /** The client was sent the changes up to `heads`: what the relay's next sync with it starts from. */
+  async #movedTo(id: DocumentId, storageId: StorageId, heads: string[]): Promise<void> {
+    const storage = this.#repo.storageSubsystem
+    if (!storage || this.#stopped) return
+    this.#repo.handles[id]?.setSyncInfo(storageId, { lastHeads: encodeHeads(heads), lastSyncTimestamp: Date.now() })
+    try {
+      const state = (await storage.loadSyncState(id, storageId)) ?? A.initSyncState()
+      await storage.saveSyncState(id, storageId, { ...A.decodeSyncState(A.encodeSyncState(state)), sharedHeads: heads })
+    } catch (err) {
+      this.#log.warn('could not move a sync state after a catch-up', { documentId: id, err })
+    }
   }
 
   /** The relay's entries for the documents of `neighbourhood` that `peer` may read and the relay holds. */

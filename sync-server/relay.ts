@@ -26,6 +26,7 @@ import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.t
 import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
+import { CATCH_UP_FEATURE } from '../shared/catch-up.ts'
 import { reportPersistedHeads } from './persisted-heads.ts'
 import { DigestResponder } from './heads-digest.ts'
 import { DocumentEvictor } from './eviction.ts'
@@ -100,7 +101,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     metrics,
     keepAliveMs: deps.keepAliveMs,
     gatekeeper,
-    features: [PERSISTED_HEADS_FEATURE],
+    features: [PERSISTED_HEADS_FEATURE, CATCH_UP_FEATURE],
   })
   gate?.on('cut-off', (member, why) => network.cutOff(member, why))
   // Made on first start, kept with the documents: what this relay signs in to its upstreams with.
@@ -152,7 +153,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     persisted,
     log,
   })
-  network.answerDigestsWith((peer, requests) => digests.answer(peer, requests))
+  network.answerDigestsWith((peer, requests, peerMetadata) => digests.answer(peer, requests, peerMetadata))
   const hosting = upstreams.length
     ? new UpstreamHosting({ repo, listStoredDocuments: () => listFileStorageFirstParts(config.dataDir), log })
     : undefined

@@ -13,6 +13,7 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { createClientSync } from '../../client/sync/repo.ts'
+import { parseCatchUp } from '../../shared/catch-up.ts'
 
 export type System = 'placette' | 'stock' | 'yjs'
 export type AmSystem = Exclude<System, 'yjs'>
@@ -99,6 +100,15 @@ export function amDevice(system: AmSystem, url: string, options: { storage?: Sto
     const sync = createClientSync({ relayUrl: url, WebSocket: WebSocket as never, events: window as never, storage: options.storage })
     repo = sync.repo
     adapter = sync.relay
+    // Catch-up bundles (shared/catch-up.ts) ride in the relay's answer to the join: each document's as one entry.
+    sync.relay.onRelayOpen((_relay, metadata) => {
+      const answers = (metadata as { placetteDigest?: unknown } | undefined)?.placetteDigest
+      for (const answer of Array.isArray(answers) ? answers : []) {
+        const bundles = parseCatchUp((answer as { catchUp?: unknown } | undefined)?.catchUp)
+        for (const bundle of bundles.ok ? bundles.documents : [])
+          log.push({ t: performance.now(), dir: 'down', doc: '', type: 'placette-catch-up', bytes: cbor.encode(bundle).byteLength, changeBytes: bundle.changes.byteLength, changeData: [bundle.changes] })
+      }
+    })
     sync.relay.onPersistedHeads((documentId, heads, via) => {
       persisted.set(documentId, heads)
       if (via === 'digest') return

@@ -16,6 +16,13 @@
  * - no answer (a stock server, an older relay, a malformed answer): nothing is held, everything syncs.
  * Documents not covered (conversations, documents still not loaded after {@link LOAD_WAIT_MS}) sync as before.
  *
+ * Catch-up (shared/catch-up.ts): the answer may also carry, for documents that differ, the changes the
+ * relay knows this device lacks. They are applied (`A.loadIncremental`) before the repo hears of the
+ * relay; a document then at exactly the relay's heads is held back like one that was the same, so it
+ * runs no sync exchange at all. One that is not (it has changes of its own, or the bundle lacked a
+ * dependency) syncs as usual. A malformed bundle is refused whole, reported (`onCatchUp`), and its
+ * documents sync as usual.
+ *
  * On a cold start the socket usually opens before the documents have loaded from IndexedDB: the join
  * then waits until the storage has no read in flight, asking meanwhile for the feeds the neighbourhoods
  * list, at most {@link LOAD_WAIT_MS} (automerge-repo could not sync a document still loading anyway).
@@ -27,6 +34,7 @@ import {
   compareWithAnswer,
   coveredDocuments,
   digestEntry,
+  hex,
   isNeighbourhood,
   MAX_DIGESTS,
   parseDigestAnswers,
@@ -35,6 +43,7 @@ import {
   type DigestRequest,
 } from '../../shared/heads-digest.ts'
 import { announcesFeature, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
+import { parseCatchUp, unpackHeads, type CatchUpDocument } from '../../shared/catch-up.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
 
 /** How long a join waits for the documents to load before its digest sums up what is loaded. */
@@ -51,6 +60,16 @@ interface Sent {
   entries: DigestEntry[]
   /** Document → heads (hex) summed up in the digest. */
   heads: Map<DocumentId, string[]>
+}
+
+/** What one relay answer's catch-up bundles did (client/sync/heads-digest.ts `onCatchUp`). */
+export interface CatchUpReport {
+  /** Documents brought to exactly the relay's heads (their sync is held back). */
+  applied: DocumentId[]
+  /** Documents whose bundle was applied but that still differ (they sync as usual). */
+  behind: DocumentId[]
+  /** Why a bundle was refused (its documents sync as usual). */
+  refused: string[]
 }
 
 const hexHeads = (handle: DocHandle<unknown>): string[] => A.getHeads(handle.doc() as A.Doc<unknown>)
@@ -73,6 +92,7 @@ export class HeadsDigestClient {
   readonly #watched = new WeakSet<DocHandle<unknown>>()
 
   readonly #storageIdle: (() => Promise<void>) | undefined
+  readonly #catchUpListeners = new Set<(report: CatchUpReport) => void>()
 
   /** @param storageIdle resolves once no read of the device's storage is in flight (absent: no storage, nothing to wait for). */
   constructor(relay: DigestRelay, storageIdle?: () => Promise<void>) {
@@ -84,6 +104,12 @@ export class HeadsDigestClient {
   holds(peerId: PeerId, documentId: DocumentId | undefined): boolean {
     const session = this.#session
     return !!session && !!documentId && session.relay === peerId && session.held.has(documentId)
+  }
+
+  /** Calls `listener` after each relay answer that carried catch-up bundles (or refused ones); returns an unsubscribe function. */
+  onCatchUp(listener: (report: CatchUpReport) => void): () => void {
+    this.#catchUpListeners.add(listener)
+    return () => this.#catchUpListeners.delete(listener)
   }
 
   /** Starts sending digests with every join; returns a function that stops. */
@@ -166,23 +192,67 @@ export class HeadsDigestClient {
     this.#session = { relay, held }
     const repo = this.#repo
     if (!repo) return
-    const answers = parseDigestAnswers((metadata as { placetteDigest?: unknown } | undefined)?.placetteDigest)
+    const raw = (metadata as { placetteDigest?: unknown } | undefined)?.placetteDigest
+    const answers = parseDigestAnswers(raw)
     const persisted = announcesFeature(metadata, PERSISTED_HEADS_FEATURE)
+    const report: CatchUpReport = { applied: [], behind: [], refused: [] }
     for (const [n, digest] of sent.entries()) {
       const answer = answers[n]
       if (!answer) continue
       const unsaved = unpackKeys(answer.unsaved)
-      for (const entry of compareWithAnswer(digest.entries, answer).same) {
+      const hold = (handle: DocHandle<unknown>, key: string, heads: string[]) => {
+        held.add(handle.documentId)
+        this.#watch(handle)
+        if (persisted && !unsaved.has(key)) this.#relay.reportPersisted(handle.documentId, heads)
+      }
+      const { same, differ } = compareWithAnswer(digest.entries, answer)
+      for (const entry of same) {
         const id = entry.documentId as DocumentId
         const handle = repo.handles[id]
         const heads = digest.heads.get(id)
         // Changed since the join went out: it may differ now, so it syncs.
         if (!handle?.isReady() || !heads || !sameHeads(hexHeads(handle), heads)) continue
-        held.add(id)
-        this.#watch(handle)
-        if (persisted && !unsaved.has(entry.key)) this.#relay.reportPersisted(id, heads)
+        hold(handle, entry.key, heads)
+      }
+      const bundles = parseCatchUp(Array.isArray(raw) ? (raw[n] as { catchUp?: unknown } | undefined)?.catchUp : undefined)
+      if (!bundles.ok) {
+        report.refused.push(bundles.detail)
+        continue
+      }
+      const byKey = new Map(differ.map((e) => [e.key, e]))
+      for (const bundle of bundles.documents) {
+        const entry = byKey.get(hex(bundle.key))
+        const handle = entry && repo.handles[entry.documentId as DocumentId]
+        // Not a document this device sent in its digest as differing, or not loaded: left to the sync.
+        if (!entry || !handle?.isReady()) continue
+        const caught = this.#apply(handle, bundle)
+        if (caught === 'refused') report.refused.push(`changes of ${entry.documentId} could not be applied`)
+        else if (caught) {
+          report.applied.push(handle.documentId)
+          hold(handle, entry.key, hexHeads(handle))
+        } else report.behind.push(handle.documentId)
       }
     }
+    if (report.applied.length || report.behind.length || report.refused.length) for (const listener of this.#catchUpListeners) listener(report)
+  }
+
+  /**
+   * Applies a catch-up bundle to a handle: true if the document is then at exactly the relay's heads,
+   * false if not (it syncs), 'refused' if Automerge could not read the changes (nothing applied).
+   */
+  #apply(handle: DocHandle<unknown>, bundle: CatchUpDocument): boolean | 'refused' {
+    const relayHeads = unpackHeads(bundle.heads)
+    let failed = false
+    handle.update((doc) => {
+      try {
+        return A.loadIncremental(doc, bundle.changes)
+      } catch {
+        failed = true
+        return doc
+      }
+    })
+    if (failed) return 'refused'
+    return sameHeads(hexHeads(handle), relayHeads)
   }
 
   #watch(handle: DocHandle<unknown>): void {

@@ -4,7 +4,7 @@ import { randomId } from '../../shared/ids.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
-import { HeadsDigestClient, type DigestRelay } from './heads-digest.ts'
+import { HeadsDigestClient, type CatchUpReport, type DigestRelay } from './heads-digest.ts'
 
 export interface ClientSyncOptions {
   /** `ws://host:port/sync`; the app derives it from its own address. */
@@ -17,6 +17,8 @@ export interface ClientSyncOptions {
   events?: RelayAdapterOptions['events']
   /** Signs each connection in (client/sync/sign-in.ts); absent for an open relay. */
   signIn?: RelayAdapterOptions['signIn']
+  /** Hears what each relay answer's catch-up bundles did (client/sync/heads-digest.ts). */
+  onCatchUp?: (report: CatchUpReport) => void
 }
 
 export interface ClientSync {
@@ -33,7 +35,7 @@ export interface ClientSync {
 export function createClientSync(options: ClientSyncOptions): ClientSync {
   const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
-  const repo = createDeviceRepo({ storage: options.storage, relay, network })
+  const repo = createDeviceRepo({ storage: options.storage, relay, network, onCatchUp: options.onCatchUp })
   return {
     repo,
     relay,
@@ -52,6 +54,8 @@ export interface DeviceRepoOptions {
   relay: DigestRelay
   /** Every network adapter of the device, the relay's included. */
   network: NetworkAdapterInterface[]
+  /** Hears what each relay answer's catch-up bundles did. */
+  onCatchUp?: (report: CatchUpReport) => void
 }
 
 /**
@@ -71,6 +75,7 @@ export function createDeviceRepo(options: DeviceRepoOptions): Repo {
     syncDebounceRate: SYNC_DEBOUNCE_MS,
   })
   digest.attach(repo)
+  if (options.onCatchUp) digest.onCatchUp(options.onCatchUp)
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)
   keepOthersEphemeralMessages(repo)

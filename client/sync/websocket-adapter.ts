@@ -8,6 +8,7 @@ import {
 } from '../../shared/protocol.ts'
 import { announcesFeature, isPersistedHeadsFrame, parsePersistedHeads, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 import type { DigestRequest } from '../../shared/heads-digest.ts'
+import { CATCH_UP_FEATURE } from '../../shared/catch-up.ts'
 
 /** Where the connection to the relay stands, for the status bar. */
 export type RelayConnection =
@@ -47,12 +48,12 @@ export interface RelayAdapterOptions {
   signIn?: (url: string, peerId: string) => Promise<string | undefined>
 }
 
-/** The join a device opens each connection to the relay with: its features and its heads digests. */
+/** The join a device opens each connection to the relay with: its features (persisted heads, catch-up bundles) and its heads digests. */
 export function joinMessage(peerId: PeerId, peerMetadata: PeerMetadata, digests: readonly DigestRequest[]): JoinMessage {
   return {
     type: 'join',
     senderId: peerId as unknown as PeerIdString,
-    peerMetadata: { ...peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE], ...(digests.length ? { placetteDigest: [...digests] } : {}) },
+    peerMetadata: { ...peerMetadata, placetteFeatures: [PERSISTED_HEADS_FEATURE, CATCH_UP_FEATURE], ...(digests.length ? { placetteDigest: [...digests] } : {}) },
     supportedProtocolVersions: [PROTOCOL_VERSION],
   }
 }

@@ -18,6 +18,7 @@ import {
   type JoinMessage,
   type PeerIdString,
   type PeerMessage,
+  type PeerMetadataWire,
 } from '../../shared/protocol.ts'
 import type { Logger } from '../log.ts'
 import type { RefusalReason, RelayMetrics } from '../metrics.ts'
@@ -81,7 +82,7 @@ interface Connection {
 }
 
 /** Answers the heads digests of a join (sync-server/heads-digest.ts); `commit` runs once the repo knows the peer. */
-export type DigestHandler = (peer: PeerId, requests: DigestRequest[]) => Promise<{ answers: DigestAnswer[]; commit: () => void }>
+export type DigestHandler = (peer: PeerId, requests: DigestRequest[], peerMetadata: PeerMetadataWire) => Promise<{ answers: DigestAnswer[]; commit: () => void }>
 
 /*
  * Compression: permessage-deflate with context takeover (ws's default), so every frame is compressed
@@ -355,7 +356,7 @@ export class WsServerAdapter extends NetworkAdapter {
     conn.peerId = peerId
     const { placetteDigest: _digests, ...peerMetadata } = join.peerMetadata
     const requests = parseDigestRequests(_digests)
-    const digest = requests.ok && requests.requests?.length && this.#onDigest ? await this.#onDigest(peerId as string as PeerId, requests.requests) : undefined
+    const digest = requests.ok && requests.requests?.length && this.#onDigest ? await this.#onDigest(peerId as string as PeerId, requests.requests, peerMetadata) : undefined
     if (conn.closing) return
     replaced()
     this.#byPeer.set(peerId, conn)

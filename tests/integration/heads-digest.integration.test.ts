@@ -4,18 +4,15 @@
  * on the device or on the relay, or made later to a document the digest found unchanged. Stock
  * automerge-repo clients still sync, and a malformed digest closes only its own socket.
  */
-import { next as A } from '@automerge/automerge'
 import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type StorageAdapterInterface } from '@automerge/automerge-repo'
-import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
 import { CloseCode } from '../../shared/protocol.ts'
 import { BUCKET_HASH_BYTES, DIGEST_BUCKETS } from '../../shared/heads-digest.ts'
 import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
 import { nodeClient } from '../helpers/node-client.ts'
 import { rawSocket } from '../helpers/raw-socket.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { appDevice, reconnect, relayHolds, type AppDevice } from '../helpers/app-device.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 const FEEDS = 60
@@ -25,62 +22,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-/** Stands in for `window`: the device's idea of whether it is online. */
-class FakeWindow extends EventTarget {
-  navigator = { onLine: true }
-  set(online: boolean) {
-    this.navigator.onLine = online
-    this.dispatchEvent(new Event(online ? 'online' : 'offline'))
-  }
-}
-
-interface Device {
-  sync: ClientSync
-  window: FakeWindow
-  /** Bytes both ways on every TCP socket the device opened (HTTP upgrade and WebSocket framing included). */
-  wireBytes(): number
-  /** Sync messages exchanged with the relay, by document. */
-  syncMessages: Map<string, number>
-  /** Joins the relay answered. */
-  replies: number
-  persisted: Map<string, string[]>
-}
+type Device = AppDevice
 
 function device(r: TestRelay, storage?: StorageAdapterInterface): Device {
-  const sockets: Socket[] = []
-  class CountingWebSocket extends WebSocket {
-    constructor(url: string) {
-      super(url)
-      this.once('upgrade', (res: { socket: Socket }) => sockets.push(res.socket))
-    }
-  }
-  const window = new FakeWindow()
-  const sync = createClientSync({ relayUrl: r.wsUrl, WebSocket: CountingWebSocket as never, events: window as never, storage })
-  cleanups.push(() => sync.repo.shutdown())
-  const d: Device = {
-    sync,
-    window,
-    wireBytes: () => sockets.reduce((n, s) => n + s.bytesRead + s.bytesWritten, 0),
-    syncMessages: new Map(),
-    replies: 0,
-    persisted: new Map(),
-  }
-  const count = (m: { type: string; documentId?: string }) => {
-    if (m.type === 'sync' || m.type === 'request') d.syncMessages.set(m.documentId ?? '', (d.syncMessages.get(m.documentId ?? '') ?? 0) + 1)
-  }
-  const send = sync.relay.send.bind(sync.relay)
-  sync.relay.send = (m) => {
-    count(m)
-    send(m)
-  }
-  sync.relay.on('message', count)
-  sync.relay.onRelayOpen(() => d.replies++)
-  sync.relay.onPersistedHeads((id, heads) => d.persisted.set(id, heads))
+  const d = appDevice(r.wsUrl, { storage })
+  cleanups.push(() => d.sync.repo.shutdown())
   return d
 }
-
-const hexHeads = (h: DocHandle<unknown>) => A.getHeads(h.doc() as A.Doc<unknown>)
-const sameHeads = (a: readonly string[] | undefined, b: readonly string[]) => !!a && a.length === b.length && a.every((x) => b.includes(x))
 
 /** A neighbourhood document listing `FEEDS` member feeds, all made on `d`. */
 function board(d: Device): { n: DocHandle<unknown>; feeds: DocHandle<{ posts: string[] }>[] } {
@@ -88,22 +36,6 @@ function board(d: Device): { n: DocHandle<unknown>; feeds: DocHandle<{ posts: st
   const members = Object.fromEntries(feeds.map((f, i) => [`m${i}`, { feed: f.url }]))
   const n = d.sync.repo.create({ type: 'placette/neighbourhood', members })
   return { n, feeds }
-}
-
-/** Until the relay has written every document at the device's heads. */
-async function relayHolds(d: Device, handles: DocHandle<unknown>[]): Promise<void> {
-  await waitFor(() => handles.every((h) => sameHeads(d.persisted.get(h.documentId), hexHeads(h))), {
-    timeout: 20_000,
-    message: 'the relay writes every document',
-  })
-}
-
-async function reconnect(d: Device): Promise<void> {
-  const repliesBefore = d.replies
-  d.window.set(false)
-  await waitFor(() => d.sync.relay.connection.state === 'offline', { message: 'the device goes offline' })
-  d.window.set(true)
-  await waitFor(() => d.replies > repliesBefore, { message: 'the relay answers the digest' })
 }
 
 /** An open relay and a device whose board the relay holds at the device's heads. */

@@ -79,7 +79,7 @@ it(`converges for ${count} seeds from ${first}`, { timeout: 30 * 60_000 }, async
       (failures.length ? ` (seeds ${failures.map((f) => f.seed).join(', ')}; replay one with SIM_SEED=<seed>)` : '') +
       ` — ${sum((r) => r.commands)} commands, ${sum((r) => r.stops)} stops (${sum((r) => r.crashes)} crashes), ${sum((r) => r.cuts)} link cuts,` +
       ` ${sum((r) => r.messages.delivered)} messages delivered, ${sum((r) => r.messages.dropped)} dropped, ${sum((r) => r.messages.duplicated)} duplicated;` +
-      ` ${sum((r) => r.messages.digests)} joins with heads digests, ${sum((r) => r.messages.sameBuckets)} digest buckets found the same;` +
+      ` ${sum((r) => r.messages.digests)} joins with heads digests, ${sum((r) => r.messages.sameBuckets)} digest buckets found the same, ${sum((r) => r.messages.caughtUp)} documents caught up by a bundle;` +
       ` ${reports.filter((r) => r.topology === 'chain').length} seeds with chained relays; ${sum((r) => r.lost)} feeds lost in crashes before their first save`,
   )
   expect(failures.map((f) => f.message)).toEqual([])

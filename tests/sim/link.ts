@@ -19,6 +19,7 @@
 import { next as A } from '@automerge/automerge'
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 import { joinMessage } from '../../client/sync/websocket-adapter.ts'
+import { parseCatchUp } from '../../shared/catch-up.ts'
 import { BUCKET_HASH_BYTES, DIGEST_BUCKETS, parseDigestAnswers, parseDigestRequests, type DigestRequest } from '../../shared/heads-digest.ts'
 import { isPersistedHeadsFrame, parsePersistedHeads, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 import { parseServerMessage, PROTOCOL_VERSION, type JoinMessage, type PeerIdString, type PeerMessage } from '../../shared/protocol.ts'
@@ -66,9 +67,11 @@ export interface LinkStats {
   digests: number
   /** Non-empty digest buckets the relay found the same (their documents are held back): proof the digest is exercised. */
   sameBuckets: number
+  /** Documents the relay's answers carried catch-up bundles for (shared/catch-up.ts): proof catch-up is exercised. */
+  caughtUp: number
 }
 
-export const NO_STATS: LinkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, digests: 0, sameBuckets: 0 }
+export const NO_STATS: LinkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, digests: 0, sameBuckets: 0, caughtUp: 0 }
 
 export class SimEnd extends NetworkAdapter {
   #connected = false
@@ -376,6 +379,11 @@ export class SimLink {
       return
     }
     const { placetteDigest: _answers, ...peerMetadata } = parsed.message.peerMetadata
+    for (const answer of Array.isArray(_answers) ? _answers : []) {
+      const bundles = parseCatchUp((answer as { catchUp?: unknown } | undefined)?.catchUp)
+      if (bundles.ok) this.stats.caughtUp += bundles.documents.length
+      else this.onViolation(`${this.name}: the device refused the relay's catch-up bundles: ${bundles.detail}`)
+    }
     parseDigestAnswers(_answers).forEach((answer, n) => {
       const buckets = this.#joinDigests[n]?.buckets
       for (let b = 0; answer && buckets && b < DIGEST_BUCKETS; b++)
@@ -392,7 +400,7 @@ export class SimLink {
     const { placetteDigest: _digests, ...peerMetadata } = join.peerMetadata
     const requests = parseDigestRequests(_digests)
     const handler = relay.digestHandler
-    const digest = requests.ok && requests.requests?.length && handler ? await handler(join.senderId as string as PeerId, requests.requests) : undefined
+    const digest = requests.ok && requests.requests?.length && handler ? await handler(join.senderId as string as PeerId, requests.requests, peerMetadata) : undefined
     if (!this.#current(session) || this.#ends[side] !== relay) return
     const peer: PeerMessage = {
       type: 'peer',

@@ -288,7 +288,7 @@ class World {
       const devices = ends.filter((end) => end.link.roles[end.side].relayServer)
       const persisted = reportPersistedHeads(repo, new SimRelaySockets(devices), silent)
       const digests = new DigestResponder({ repo, persisted, log: silent })
-      for (const end of devices) end.answerDigestsWith((peer, requests) => digests.answer(peer, requests))
+      for (const end of devices) end.answerDigestsWith((peer, requests, peerMetadata) => digests.answer(peer, requests, peerMetadata))
       stops.push(() => persisted.stop(), () => digests.stop())
     }
     if (node.kind === 'relay' && node.links.some(({ link, side }) => link.roles[side].upstreamIndex !== undefined)) {
