@@ -5,7 +5,7 @@
 import { get } from 'node:http'
 import WebSocket from 'ws'
 import { next as A } from '@automerge/automerge'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import { encodeKey, generateMemberKeys } from '../../shared/identity.ts'
 import { createInvitation } from '../../shared/invitation.ts'
@@ -16,29 +16,15 @@ import { listFileStorageFirstParts } from '../../sync-server/storage/stored-docu
 import { createClientSync } from '../../client/sync/repo.ts'
 import { createNeighbourhoodAs, findOrNot, memberDevice } from '../helpers/member.ts'
 import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
-import { startRelay, type StartRelayOptions, type TestRelay } from '../helpers/relay.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { relayFixtures } from '../helpers/fixtures.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 interface Board {
   posts: string[]
 }
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function relay(options: StartRelayOptions): Promise<TestRelay> {
-  const started = await startRelay({ access: 'open', ...options })
-  cleanups.push(() => started.stop())
-  return started
-}
-
-function client(wsUrl: string): NodeClient {
-  const c = nodeClient(wsUrl)
-  cleanups.push(() => c.close())
-  return c
-}
+const { relay, client, cleanups } = relayFixtures()
 
 const docId = (url: string) => url.replace(/^automerge:/, '')
 

@@ -7,34 +7,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { next as A } from '@automerge/automerge'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode } from '../../shared/protocol.ts'
-import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
 import { rawSocket } from '../helpers/raw-socket.ts'
-import { startRelay, type StartRelayOptions, type TestRelay } from '../helpers/relay.ts'
+import type { TestRelay } from '../helpers/relay.ts'
+import { relayFixtures } from '../helpers/fixtures.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 interface Board {
   posts: string[]
 }
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  // Clients first, so the relay closes without peers still retrying.
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function relay(options: StartRelayOptions = {}): Promise<TestRelay> {
-  const started = await startRelay({ access: 'open', ...options })
-  cleanups.push(() => started.stop())
-  return started
-}
-
-function client(wsUrl: string): NodeClient {
-  const c = nodeClient(wsUrl)
-  cleanups.push(() => c.close())
-  return c
-}
+// Clients first, so the relay closes without peers still retrying.
+const { relay, client, cleanups } = relayFixtures()
 
 /** Two clients sharing a board through the relay, B having found A's document. */
 async function sharedBoard(r: TestRelay) {

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { newFeed } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { listFileStorageFirstParts } from '../../sync-server/storage/stored-documents.ts'
 import { newMemberId, type DocUrl } from '../../shared/ids.ts'
-import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
-import { startRelay, type StartRelayOptions, type TestRelay } from '../helpers/relay.ts'
+import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { relayFixtures } from '../helpers/fixtures.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 import { createNeighbourhoodAs, findOrNot, memberDevice } from '../helpers/member.ts'
 import { encodeKey, generateMemberKeys } from '../../shared/identity.ts'
@@ -26,23 +26,8 @@ interface Board {
   posts: string[]
 }
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  // Clients first, then downstream relays, then upstream ones (registered in that reverse order).
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function relay(options: StartRelayOptions = {}): Promise<TestRelay> {
-  const started = await startRelay({ access: 'open', ...options })
-  cleanups.push(() => started.stop())
-  return started
-}
-
-function client(wsUrl: string): NodeClient {
-  const c = nodeClient(wsUrl)
-  cleanups.push(() => c.close())
-  return c
-}
+// Clients first, then downstream relays, then upstream ones (registered in that reverse order).
+const { relay, client, cleanups } = relayFixtures()
 
 /** A regional relay, a hall relay peering with it, and one client on each. */
 async function chain() {
