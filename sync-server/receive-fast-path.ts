@@ -40,10 +40,6 @@ interface InboundMessage {
   documentId?: DocumentId
 }
 
-/**
- * Installs the fast path on `repo` (see the file comment). Returns a function that removes it.
- * If automerge-repo's internals are not shaped as expected, installs nothing.
- */
 export interface FastPathOptions {
   /**
    * Peers the repo's `announce` policy shares every document with, whatever the document (the
@@ -52,6 +48,10 @@ export interface FastPathOptions {
   announcesTo?: (peerId: PeerId) => boolean
 }
 
+/**
+ * Installs the fast path on `repo` (see the file comment). Returns a function that removes it.
+ * If automerge-repo's internals are not shaped as expected, installs nothing.
+ */
 export function receiveSyncFromSyncingPeersDirectly(repo: Repo, options: FastPathOptions = {}): () => void {
   const announcesTo = options.announcesTo ?? (() => false)
   const synchronizer = repo.synchronizer as unknown as CollectionSynchronizerLike
