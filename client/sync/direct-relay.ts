@@ -149,6 +149,9 @@ export async function startRelaySignalling(rt: Runtime, member: MemberId, neighb
     dispatch({ kind: 'message', message: m, now: Date.now() })
   }
   handle.on('ephemeral-message', onEphemeral)
+  // Ephemeral messages reach only the peers syncing the document: keep it syncing with the relay even
+  // on a connection where nothing changed.
+  const stopSyncing = rt.keepSyncing(handle.documentId)
 
   let helloAgain: ReturnType<typeof setTimeout> | undefined
   const stopWatchingRelay = rt.relay.onConnection((c) => {
@@ -177,6 +180,7 @@ export async function startRelaySignalling(rt: Runtime, member: MemberId, neighb
     close() {
       dispatch({ kind: 'stop' })
       handle.off('ephemeral-message', onEphemeral)
+      stopSyncing()
       stopWatchingRelay()
       clearTimeout(helloAgain)
       clearInterval(heartbeat)

@@ -90,6 +90,8 @@ export class HeadsDigestClient {
   /** The relay of this connection and the documents whose sync with it is held back. */
   #session: { relay: PeerId; held: Set<DocumentId> } | undefined
   readonly #watched = new WeakSet<DocHandle<unknown>>()
+  /** Documents kept syncing on every connection (never held back), with how many asked for it. */
+  readonly #live = new Map<DocumentId, number>()
 
   readonly #storageIdle: (() => Promise<void>) | undefined
   readonly #catchUpListeners = new Set<(report: CatchUpReport) => void>()
@@ -104,6 +106,26 @@ export class HeadsDigestClient {
   holds(peerId: PeerId, documentId: DocumentId | undefined): boolean {
     const session = this.#session
     return !!session && !!documentId && session.relay === peerId && session.held.has(documentId)
+  }
+
+  /**
+   * Keeps `documentId` syncing with the relay on every connection, even when the digest finds it
+   * unchanged, until the returned function is called. For a document whose ephemeral messages matter
+   * (presence and direct-link signalling on the neighbourhood document): automerge-repo passes those
+   * only between peers syncing the document, on the device as on the relay, so a held document's
+   * ephemeral messages would reach nobody until it next changed.
+   */
+  keepSyncing(documentId: DocumentId): () => void {
+    this.#live.set(documentId, (this.#live.get(documentId) ?? 0) + 1)
+    this.#release(documentId)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = (this.#live.get(documentId) ?? 1) - 1
+      if (left > 0) this.#live.set(documentId, left)
+      else this.#live.delete(documentId)
+    }
   }
 
   /** Calls `listener` after each relay answer that carried catch-up bundles (or refused ones); returns an unsubscribe function. */
@@ -201,7 +223,7 @@ export class HeadsDigestClient {
       if (!answer) continue
       const unsaved = unpackKeys(answer.unsaved)
       const hold = (handle: DocHandle<unknown>, key: string, heads: string[]) => {
-        held.add(handle.documentId)
+        if (!this.#live.has(handle.documentId)) held.add(handle.documentId)
         this.#watch(handle)
         if (persisted && !unsaved.has(key)) this.#relay.reportPersisted(handle.documentId, heads)
       }

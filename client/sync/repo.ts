@@ -1,4 +1,4 @@
-import { Repo, type NetworkAdapterInterface, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { Repo, type DocumentId, type NetworkAdapterInterface, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { randomId } from '../../shared/ids.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
@@ -24,6 +24,8 @@ export interface ClientSyncOptions {
 export interface ClientSync {
   repo: Repo
   relay: RelayAdapter
+  /** Keeps a document syncing with the relay on every connection (client/sync/heads-digest.ts `keepSyncing`). */
+  keepSyncing(documentId: DocumentId): () => void
   close(): Promise<void>
 }
 
@@ -35,10 +37,11 @@ export interface ClientSync {
 export function createClientSync(options: ClientSyncOptions): ClientSync {
   const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
-  const repo = createDeviceRepo({ storage: options.storage, relay, network, onCatchUp: options.onCatchUp })
+  const { repo, keepSyncing } = createDeviceRepo({ storage: options.storage, relay, network, onCatchUp: options.onCatchUp })
   return {
     repo,
     relay,
+    keepSyncing,
     async close() {
       await repo.flush()
       await repo.shutdown()
@@ -62,7 +65,7 @@ export interface DeviceRepoOptions {
  * The device's Repo over the networks it is given, as the app runs it (the convergence simulation,
  * tests/sim/world.ts, runs its devices through it too, over simulated links).
  */
-export function createDeviceRepo(options: DeviceRepoOptions): Repo {
+export function createDeviceRepo(options: DeviceRepoOptions): { repo: Repo; keepSyncing: (documentId: DocumentId) => () => void } {
   // On (re)connection the neighbourhood's documents wait for the heads digest's answer; only those
   // that differ sync (client/sync/heads-digest.ts). Everything else is shared with every peer.
   const reads = options.storage && trackReads(options.storage)
@@ -79,7 +82,7 @@ export function createDeviceRepo(options: DeviceRepoOptions): Repo {
   // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
   passOnChangesThatCancelOut(repo)
   keepOthersEphemeralMessages(repo)
-  return repo
+  return { repo, keepSyncing: (documentId) => digest.keepSyncing(documentId) }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,9 +36,37 @@ export function newDevice(browser: Browser, locale = 'fr-FR'): Promise<BrowserCo
 export async function openApp(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', (e) => console.error('[page error]', e.message))
+  const lines: string[] = []
+  page.on('console', (m) => {
+    lines.push(`${new Date().toISOString()} ${m.type()} ${m.text()}`)
+    if (lines.length > 200) lines.shift()
+  })
+  opened.push({ page, lines })
   await page.goto(url)
   await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 90_000 })
   return page
+}
+
+/** The pages opened in the current test, with their last console lines: printed if the test fails. */
+const opened: { page: Page; lines: string[] }[] = []
+
+/**
+ * What a failed journey prints, so that a failure seen only in CI can be understood from its log: the
+ * relay's warnings and its last lines, and per page its URL, what its connection line says and its
+ * last console lines.
+ */
+async function printFailure(relay: TestRelay | undefined): Promise<void> {
+  const out: string[] = ['--- e2e failure: what the relay and the pages said ---']
+  if (relay) {
+    const notable = relay.logs.filter((l) => l.level === 'warn' || l.level === 'error')
+    out.push(`relay warnings and errors (${notable.length}):`, ...notable.slice(-60).map((l) => JSON.stringify(l)))
+    out.push('relay, last 80 lines:', ...relay.logs.slice(-80).map((l) => JSON.stringify(l)))
+  }
+  for (const [i, { page, lines }] of opened.entries()) {
+    const connection = page.isClosed() ? '(closed)' : await page.getByTestId('connection').textContent({ timeout: 1_000 }).catch(() => '(no connection line)')
+    out.push(`page ${i} ${page.isClosed() ? '' : page.url()} — connection: ${connection}`, ...lines.slice(-60))
+  }
+  console.error(out.join('\n'))
 }
 
 /** Creates a neighbourhood through the UI, as a first-time user would. */
@@ -79,6 +107,10 @@ export function e2eWorld(): { readonly relay: TestRelay; readonly browser: Brows
   beforeAll(async () => {
     relay = await startRelay({ staticDir: 'dist' })
     browser = await launchBrowser()
+  })
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await printFailure(relay)
+    opened.length = 0
   })
   afterAll(async () => {
     await browser?.close()

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
+import { startRelaySignalling } from '../../client/sync/direct-relay.ts'
+import type { Runtime } from '../../client/sync/runtime.ts'
+import { newMemberId, type DocUrl } from '../../shared/ids.ts'
+import { appDevice, reconnect, relayHolds } from '../helpers/app-device.ts'
 import { startRelay } from '../helpers/relay.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
@@ -66,5 +70,31 @@ describe('signalling through the relay', () => {
     await waitFor(async () => (await region.relay.stats()).documents > 0 && region.logs.some((l) => l.msg === 'peer joined'))
     expect(region.logs.filter((l) => l.msg === 'socket refused')).toEqual([])
     expect(hall.logs.filter((l) => l.msg === 'socket refused')).toEqual([])
+  })
+
+  it('finds the neighbours connected now even when a reconnection found the neighbourhood unchanged', async () => {
+    // The heads digest holds back the sync of documents the relay has at the same heads, and
+    // automerge-repo passes ephemeral messages only between peers syncing the document: presence
+    // keeps the neighbourhood document syncing (heads-digest.ts `keepSyncing`), or nobody hears it.
+    const relay = await startRelay({ access: 'open' })
+    cleanups.push(() => relay.stop())
+    const nadia = appDevice(relay.wsUrl)
+    const paul = appDevice(relay.wsUrl)
+    cleanups.push(() => nadia.sync.repo.shutdown(), () => paul.sync.repo.shutdown())
+    const [nadiaId, paulId] = [newMemberId(), newMemberId()]
+    const n = nadia.sync.repo.create({ type: 'placette/neighbourhood', members: { [nadiaId]: {}, [paulId]: {} } })
+    await relayHolds(nadia, [n])
+    const theirs = await paul.sync.repo.find(n.url)
+    await relayHolds(paul, [theirs])
+    // Both come back with nothing new: the relay's answers find the neighbourhood the same.
+    await reconnect(nadia)
+    await reconnect(paul)
+
+    const url = n.url as unknown as DocUrl
+    const atNadia = await startRelaySignalling(nadia.sync as Runtime, nadiaId, url, () => undefined)
+    const atPaul = await startRelaySignalling(paul.sync as Runtime, paulId, url, () => undefined)
+    cleanups.push(async () => atNadia.close(), async () => atPaul.close())
+    await waitFor(() => atNadia.here().some((p) => p.member === paulId), { message: 'Nadia sees Paul connected' })
+    await waitFor(() => atPaul.here().some((p) => p.member === nadiaId), { message: 'Paul sees Nadia connected' })
   })
 })

@@ -279,7 +279,7 @@ class World {
         ? // As createRelay does: sync states kept in memory and written later (here: lost at every stop).
           new Repo({ peerId, storage: cacheSyncStates(view, { flushMs: 60 * 60_000 }), network: ends, shareConfig: sharing.shareConfig, syncDebounceRate: SYNC_DEBOUNCE_MS })
         : // The app's own device repo (client/sync/repo.ts), heads digest included, over its links.
-          createDeviceRepo({ peerId, storage: view, relay: this.#relayEnd(node, ends), network: ends })
+          createDeviceRepo({ peerId, storage: view, relay: this.#relayEnd(node, ends), network: ends }).repo
     let hosting: UpstreamHosting | undefined
     const stops: Array<() => void> = []
     if (node.kind === 'relay') {
