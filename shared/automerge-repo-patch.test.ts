@@ -1,0 +1,29 @@
+/**
+ * What patches/@automerge+automerge-repo+2.5.6.patch changes in the throttle that paces a document's
+ * sync messages (DocSynchronizer) and sync-state saves: a call made after a quiet period runs at the
+ * end of this turn of the event loop (setImmediate) instead of on the next timer turn, and calls
+ * within the window still make one run. bench/README.md has the latency it saves.
+ */
+import { asyncThrottle } from '@automerge/automerge-repo/helpers/throttle.js'
+import { describe, expect, it } from 'vitest'
+
+describe('automerge-repo’s sync throttle, as patched', () => {
+  it('runs a call made after a quiet period before any timer fires', async () => {
+    const order: string[] = []
+    const throttled = asyncThrottle(async () => void order.push('run'), 5)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const timer = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('timer')), 0))
+    await Promise.all([throttled(), timer])
+    // Stock 2.5.6 schedules the run with setTimeout(…, negative), after the timer set before it.
+    expect(order).toEqual(['run', 'timer'])
+  })
+
+  it('still makes one run of calls made in the same turn', async () => {
+    let runs = 0
+    const throttled = asyncThrottle(async () => void runs++, 5)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const calls = [throttled(), throttled(), throttled()]
+    await Promise.allSettled([calls[2]])
+    expect(runs).toBe(1)
+  })
+})

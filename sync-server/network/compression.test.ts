@@ -1,0 +1,65 @@
+/**
+ * The relay's permessage-deflate (ws-server-adapter.ts `COMPRESSION`): negotiated without context
+ * takeover both ways, and with the patched ws (patches/ws+8.23.0.patch) no zlib stream stays on a
+ * socket after a compressed message, which is what keeps a relay with thousands of clients in memory.
+ */
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import { COMPRESSION } from './ws-server-adapter.ts'
+
+/** ws's extension object for permessage-deflate on a socket (internal, stable since ws 2). */
+type Deflating = { _deflate: unknown; _inflate: unknown }
+const extension = (ws: WebSocket) => (ws as unknown as { _extensions: Record<string, Deflating | undefined> })._extensions['permessage-deflate']
+
+const servers: WebSocketServer[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    for (const c of s.clients) c.terminate()
+    await new Promise((resolve) => s.close(resolve))
+  }
+})
+
+async function pair(): Promise<{ server: WebSocket; client: WebSocket; header: string }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: COMPRESSION })
+  servers.push(wss)
+  await once(wss, 'listening')
+  // As a browser does: offers permessage-deflate with client_max_window_bits.
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: true })
+  const [[server], [response]] = await Promise.all([once(wss, 'connection'), once(client, 'upgrade'), once(client, 'open')])
+  return { server: server as WebSocket, client, header: String((response as { headers: Record<string, string> }).headers['sec-websocket-extensions']) }
+}
+
+const big = () => Buffer.from('Qui peut m’emmener à la pharmacie jeudi ? '.repeat(2_000))
+
+describe('the relay’s WebSocket compression', () => {
+  it('is negotiated without context takeover, both ways', async () => {
+    const { header } = await pair()
+    expect(header).toContain('permessage-deflate')
+    expect(header).toContain('server_no_context_takeover')
+    expect(header).toContain('client_no_context_takeover')
+  })
+
+  it('keeps no zlib stream on the socket once a large message went out or came in, and the messages arrive whole', async () => {
+    const { server, client } = await pair()
+    const down = once(client, 'message')
+    server.send(big())
+    const [received] = await down
+    expect(Buffer.compare(received as Buffer, big())).toBe(0)
+    // The relay's deflate stream is closed after the message (stock ws keeps it, about 256 KB).
+    expect(extension(server)?._deflate).toBeNull()
+
+    const up = once(server, 'message')
+    client.send(big())
+    const [got] = await up
+    expect(Buffer.compare(got as Buffer, big())).toBe(0)
+    expect(extension(server)?._inflate).toBeNull()
+
+    // And again: a new stream per message, each message still readable.
+    const again = once(client, 'message')
+    server.send(big())
+    expect(Buffer.compare((await again)[0] as Buffer, big())).toBe(0)
+    expect(extension(server)?._deflate).toBeNull()
+  })
+})
