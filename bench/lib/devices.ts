@@ -89,6 +89,17 @@ function logAdapter(adapter: NetworkAdapter, log: Logged[]): void {
   adapter.on('message', (message: Message) => log.push(entry('down', message)))
 }
 
+/**
+ * `ws` as a browser's WebSocket compresses: Chromium deflates every message once permessage-deflate is
+ * negotiated, whatever its size, while `ws` skips those under 1 KB when the server asks for no context
+ * takeover (as the Placette relay does, sync-server/network/ws-server-adapter.ts `COMPRESSION`).
+ */
+export class BrowserLikeWebSocket extends WebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols, { perMessageDeflate: { threshold: 0 } })
+  }
+}
+
 export function amDevice(system: AmSystem, url: string, options: { storage?: StorageAdapterInterface } = {}): AmDevice {
   const log: Logged[] = []
   const window = new FakeWindow()
@@ -97,7 +108,7 @@ export function amDevice(system: AmSystem, url: string, options: { storage?: Sto
   /** Placette: the heads the relay reported on its disk (persisted-heads, or the heads digest's answer). */
   const persisted = new Map<string, string[]>()
   if (system === 'placette') {
-    const sync = createClientSync({ relayUrl: url, WebSocket: WebSocket as never, events: window as never, storage: options.storage })
+    const sync = createClientSync({ relayUrl: url, WebSocket: BrowserLikeWebSocket as never, events: window as never, storage: options.storage })
     repo = sync.repo
     adapter = sync.relay
     // Catch-up bundles (shared/catch-up.ts) ride in the relay's answer to the join: each document's as one entry.

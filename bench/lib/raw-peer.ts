@@ -53,7 +53,8 @@ export class RawPeer {
   /** Opens the socket and completes the join handshake. */
   connect(timeoutMs = 30_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.#options.url)
+      // Compressing every message, as a browser does (devices.ts `BrowserLikeWebSocket`).
+      const socket = new WebSocket(this.#options.url, { perMessageDeflate: { threshold: 0 } })
       this.#socket = socket
       socket.binaryType = 'nodebuffer'
       const timer = setTimeout(() => {
