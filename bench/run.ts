@@ -5,6 +5,7 @@
  *   npm run bench -- --quick             small sizes, every code path (CI); writes .tmp/BENCHMARKS.quick.md
  *   npm run bench -- --only relay-load   one scenario (or several, comma-separated); updates its section
  *   npm run bench -- --note "…"          says under the machine in what conditions the run was made
+ *                                        (with --only, added to what the earlier runs said)
  *
  * Benchmarks are not tests: the exit code says whether every scenario ran, not whether goals were met.
  */
@@ -127,7 +128,8 @@ async function main(): Promise<number> {
     if (previous) {
       const fresh = new Map(results.map((r) => [r.id, r]))
       all = SCENARIO_IDS.map((id) => fresh.get(id) ?? previous.results.find((r) => r.id === id)).filter((r): r is ScenarioResult => !!r)
-      conditions ??= previous.conditions
+      // The note says how this rerun was made: it joins what the earlier runs said, never replaces it.
+      conditions = [previous.conditions, args.note].filter(Boolean).join('; ') || undefined
     }
   }
   mkdirSync(join(root, '.tmp'), { recursive: true })

@@ -323,8 +323,17 @@ export const relayLoad: Scenario = {
     const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200).map((r) => r.clients))
     const one = (r: StepResult | undefined, f: (r: StepResult) => number) => (r ? [f(r)] : [])
     const t = target.toLocaleString('en')
+    const reachedTarget = (at(placette)?.connected ?? 0) >= target
+    const shortOf = (r: StepResult | undefined) => (r ? `only ${r.connected.toLocaleString('en')} joined` : 'not run')
     const figures: Figure[] = [
-      { measure: `relay RSS at ${t} clients`, unit: 'MB', values: { placette: one(at(placette), (r) => r.rssMb), stock: one(at(stock), (r) => r.rssMb) }, goal: { max: 500, text: '≤ 500 MB' }, digits: 0 },
+      // The goal is at the target: a step the generator could not fill says how far it got, and is not judged.
+      {
+        measure: reachedTarget ? `relay RSS at ${t} clients` : `relay RSS at the ${t}-client step (Placette: ${shortOf(at(placette))})`,
+        unit: 'MB',
+        values: { placette: one(at(placette), (r) => r.rssMb), stock: one(at(stock), (r) => r.rssMb) },
+        ...(reachedTarget ? { goal: { max: 500, text: '≤ 500 MB' } } : {}),
+        digits: 0,
+      },
       { measure: `relay CPU at ${t} clients (100 % = one core)`, unit: '%', values: { placette: one(at(placette), (r) => r.cpuPercent), stock: one(at(stock), (r) => r.cpuPercent) }, digits: 0 },
       { measure: `p50 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p50), stock: one(at(stock), (r) => r.p50) }, digits: 0 },
       { measure: `p95 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p95), stock: one(at(stock), (r) => r.p95) }, digits: 0 },
