@@ -24,6 +24,8 @@ export interface RawPeerOptions {
   onChanges?: (documentId: string, heads: readonly string[], now: number) => void
   /** Called for every sync message received (after it is applied). */
   onSync?: (documentId: string, heads: readonly string[]) => void
+  /** Called when the socket closes, whoever closed it. */
+  onClose?: () => void
 }
 
 interface Entry {
@@ -93,6 +95,7 @@ export class RawPeer {
         this.#server = undefined
         clearTimeout(timer)
         reject(new Error(`${this.#options.peerId}: socket closed`))
+        this.#options.onClose?.()
       })
     })
   }

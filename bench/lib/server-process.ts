@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FromChild, ToChild } from '../servers/child.ts'
+import { nextMessage } from './child-ipc.ts'
 
 export type ServerKind = 'placette' | 'stock' | 'yjs'
 
@@ -93,24 +94,8 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   void exited.then(() => live.delete(child))
 
-  const waitFor = <T extends FromChild['type']>(type: T, timeoutMs: number): Promise<Extract<FromChild, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${kind} server: no "${type}" after ${timeoutMs} ms\n${lines.join('\n')}`)), timeoutMs)
-      const onMessage = (m: FromChild) => {
-        if (m.type === type) done(undefined, m as Extract<FromChild, { type: T }>)
-        else if (m.type === 'failed') done(new Error(`${kind} server failed: ${m.message}`))
-      }
-      const onExit = () => done(new Error(`${kind} server exited\n${lines.join('\n')}`))
-      const done = (err?: Error, value?: Extract<FromChild, { type: T }>) => {
-        clearTimeout(timer)
-        child.off('message', onMessage)
-        child.off('exit', onExit)
-        if (err) reject(err)
-        else resolve(value as Extract<FromChild, { type: T }>)
-      }
-      child.on('message', onMessage)
-      child.once('exit', onExit)
-    })
+  const waitFor = <T extends FromChild['type']>(type: T, timeoutMs: number) =>
+    nextMessage<FromChild, T>(child, type, timeoutMs, `${kind} server`, () => lines.join('\n'))
 
   const ready = await waitFor('ready', 30_000)
   const pid = child.pid as number

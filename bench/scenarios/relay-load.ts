@@ -11,10 +11,11 @@ import * as A from '@automerge/automerge'
 import { boardOptions, buildAutomerge, docUrl, generateBoard, idOf, Rng } from '../generate.ts'
 import { cached } from '../lib/cache.ts'
 import type { System } from '../lib/devices.ts'
+import { startLatencyProbe, type LatencyProbe } from '../lib/latency-probe.ts'
 import { RawPeer } from '../lib/raw-peer.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
 import { startServer, type ServerChild } from '../lib/server-process.ts'
-import { Samples } from '../lib/stats.ts'
+import { quantile, Samples } from '../lib/stats.ts'
 import { sleep } from '../lib/wait.ts'
 
 const MEMBERS = 20
@@ -28,10 +29,20 @@ interface StepResult {
   /** Clients whose join handshake completed. */
   connected: number
   neighbourhoods: number
+  /** Latency measured by the probe (its own process; see bench/lib/latency-probe.ts). */
   p50: number
   p95: number
   p99: number
   samples: number
+  /** The same, as the load's own clients saw their changes arrive (inflated by the generator's own load). */
+  loadP50: number
+  loadP95: number
+  loadSamples: number
+  /** Probe pairs whose socket closed during the window (replaced after 1 s). */
+  probeCut: number
+  /** Sockets the Placette relay cut as slow consumers during the window, and sockets open at its end (its /metrics). */
+  shed: number
+  open: number
   /** Changes whose delivery to some member was still missing at the end of the window. */
   lost: number
   rssMb: number
@@ -52,11 +63,16 @@ interface StepResult {
 }
 
 /** Storage write count and total seconds from the Placette relay's /metrics (zeros when it has none). */
-async function storageWrites(server: ServerChild): Promise<{ count: number; seconds: number }> {
-  if (server.kind !== 'placette') return { count: NaN, seconds: NaN }
+async function storageWrites(server: ServerChild): Promise<{ count: number; seconds: number; shed: number; open: number }> {
+  if (server.kind !== 'placette') return { count: NaN, seconds: NaN, shed: NaN, open: NaN }
   const text = await fetch(`${server.url}/metrics`).then((r) => r.text(), () => '')
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
-  return { count: read('placette_relay_storage_write_seconds_count'), seconds: read('placette_relay_storage_write_seconds_sum') }
+  const read = (name: string, fallback = NaN) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? fallback)
+  return {
+    count: read('placette_relay_storage_write_seconds_count'),
+    seconds: read('placette_relay_storage_write_seconds_sum'),
+    shed: read('placette_relay_frames_refused_total{reason="slow-consumer"}', 0),
+    open: read('placette_relay_connections'),
+  }
 }
 
 interface Pending {
@@ -163,6 +179,7 @@ class Load {
 async function step(
   load: Load,
   server: ServerChild,
+  probe: LatencyProbe,
   clients: number,
   windowMs: number,
   settleMs: number,
@@ -192,10 +209,9 @@ async function step(
   const warmStart = performance.now()
   load.measuring = true
   while (warmMs > 0) {
-    load.samples.clear()
-    load.pending.clear()
+    probe.reset()
     await sleep(5_000)
-    const [p95] = load.samples.quantiles([0.95]) as [number]
+    const p95 = quantile((await probe.collect()).values, 0.95)
     if (p95 <= 200 || performance.now() - warmStart >= warmMs) break
     log(`relay-load: ${server.kind}: warming up, p95 ${Number.isFinite(p95) ? p95.toFixed(0) : '—'} ms over the last 5 s`)
   }
@@ -205,6 +221,7 @@ async function step(
   load.pending.clear()
   load.measuring = true
   lag.enable()
+  probe.reset()
   const cpu0 = server.cpuSeconds()
   const own0 = process.cpuUsage()
   const writes0 = await storageWrites(server)
@@ -216,6 +233,7 @@ async function step(
     rss = Math.max(rss, server.rss())
   }
   load.measuring = false
+  const probed = await probe.collect()
   const elapsed = (performance.now() - t0) / 1000
   const cpuPercent = ((server.cpuSeconds() - cpu0) / elapsed) * 100
   const own = process.cpuUsage(own0)
@@ -225,7 +243,8 @@ async function step(
   const graceUntil = performance.now() + 10_000
   while (load.pending.size && performance.now() < graceUntil) await sleep(100)
   lag.disable()
-  const [p50, p95, p99] = load.samples.quantiles([0.5, 0.95, 0.99]) as [number, number, number]
+  const [p50, p95, p99] = [0.5, 0.95, 0.99].map((q) => quantile(probed.values, q)) as [number, number, number]
+  const [loadP50, loadP95] = load.samples.quantiles([0.5, 0.95]) as [number, number]
   const result: StepResult = {
     aimed: clients,
     clients: load.peers.length,
@@ -234,7 +253,13 @@ async function step(
     p50,
     p95,
     p99,
-    samples: load.samples.length,
+    samples: probed.values.length,
+    probeCut: probed.cut,
+    shed: writes1.shed - writes0.shed,
+    open: writes1.open,
+    loadP50,
+    loadP95,
+    loadSamples: load.samples.length,
     lost: load.pending.size,
     rssMb: rss / MB,
     cpuPercent,
@@ -247,7 +272,8 @@ async function step(
     msPerWrite: ((writes1.seconds - writes0.seconds) / (writes1.count - writes0.count)) * 1000,
   }
   log(
-    `relay-load: ${server.kind}: ${result.clients} clients: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, ` +
+    `relay-load: ${server.kind}: ${result.clients} clients: probe p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms ` +
+      `(as the load's clients saw it: p50 ${loadP50.toFixed(0)} ms, p95 ${loadP95.toFixed(0)} ms), ` +
       `RSS ${result.rssMb.toFixed(0)} MB, CPU ${cpuPercent.toFixed(0)} %, generator lag p99 ${result.generatorLagMs.toFixed(0)} ms`,
   )
   return result
@@ -268,20 +294,24 @@ async function ramp(
   const server = await startServer(system === 'placette' ? 'placette' : 'stock')
   const load = new Load(server, template, withStorageId)
   const results: StepResult[] = []
+  let probe: LatencyProbe | undefined
   try {
-    // Up the steps while p95 holds; after the first step that does not, straight to the target (for its
-    // RSS and CPU), then stop: a saturated server only gets slower, and the run must stay bounded.
+    probe = await startLatencyProbe(server.wsUrl)
+    // Up the steps while p95 holds and the generator fills them; after the first step that does not,
+    // straight to the target (for its RSS and CPU), then stop: a saturated server only gets slower, a
+    // generator that cannot fill a step will not fill a bigger one, and the run must stay bounded.
     let failed = false
     for (const clients of steps) {
       if (failed && clients !== target) continue
-      const r = await step(load, server, clients, windowMs, settleMs, warmMs, log)
+      const r = await step(load, server, probe, clients, windowMs, settleMs, warmMs, log)
       results.push(r)
-      if (!(r.p95 <= 200)) {
+      if (!(r.p95 <= 200) || r.connected < clients || (Number.isFinite(r.open) && r.open < r.connected)) {
         if (clients >= target) break
         failed = true
       }
     }
   } finally {
+    probe?.stop()
     await load.close()
     await server.stop()
   }
@@ -314,14 +344,19 @@ export const relayLoad: Scenario = {
     const stock = !stockSteps.length ? [] : await ramp('stock', stockSteps, target, windowMs, template, settleMs, warmMs, ctx.log)
     // The same load, at the first step the relay did not hold, from clients with no storage ID: the
     // relay then saves no sync state for them. Says how much of the cost is those writes.
-    const firstMiss = placette.find((r) => !(r.p95 <= 200))
-    const probe = firstMiss?.aimed ?? target
-    ctx.log(`relay-load: placette, clients without storage ID: ${probe} clients${ctx.quick ? ' (skipped in --quick)' : ''}`)
-    const ephemeral = ctx.quick ? [] : await ramp('placette', [probe], probe, windowMs, template, settleMs, warmMs, ctx.log, false)
+    // Only at a step the generator filled: otherwise the comparison would measure the generator.
+    const firstMiss = placette.find((r) => !(r.p95 <= 200) && r.connected >= r.aimed)
+    const probeStep = firstMiss?.aimed
+    const skipEphemeral = ctx.quick || probeStep === undefined
+    ctx.log(`relay-load: placette, clients without storage ID: ${skipEphemeral ? `skipped (${ctx.quick ? '--quick' : 'every filled step held'})` : `${probeStep} clients`}`)
+    const ephemeral = skipEphemeral ? [] : await ramp('placette', [probeStep], probeStep, windowMs, template, settleMs, warmMs, ctx.log, false)
 
     const at = (rs: StepResult[]) => rs.find((r) => r.aimed === target)
-    const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200).map((r) => r.clients))
-    const one = (r: StepResult | undefined, f: (r: StepResult) => number) => (r ? [f(r)] : [])
+    // Sockets gone at the end of a window (the probe's 4 included): the relay dropped them (slow consumer,
+    // or pings unanswered while it was behind).
+    const dropped = (r: StepResult) => (Number.isFinite(r.open) ? Math.max(0, r.connected + 4 - r.open) : 0)
+    const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200 && r.connected >= r.aimed && !dropped(r)).map((r) => r.connected))
+    const one = (r: StepResult | undefined, f: (r: StepResult) => number) => (r && Number.isFinite(f(r)) ? [f(r)] : [])
     const t = target.toLocaleString('en')
     const reachedTarget = (at(placette)?.connected ?? 0) >= target
     const shortOf = (r: StepResult | undefined) => (r ? `only ${r.connected.toLocaleString('en')} joined` : 'not run')
@@ -335,27 +370,37 @@ export const relayLoad: Scenario = {
         digits: 0,
       },
       { measure: `relay CPU at ${t} clients (100 % = one core)`, unit: '%', values: { placette: one(at(placette), (r) => r.cpuPercent), stock: one(at(stock), (r) => r.cpuPercent) }, digits: 0 },
-      { measure: `p50 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p50), stock: one(at(stock), (r) => r.p50) }, digits: 0 },
-      { measure: `p95 latency at ${t} clients`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p95), stock: one(at(stock), (r) => r.p95) }, digits: 0 },
+      { measure: `p50 latency at ${t} clients (probe)`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p50), stock: one(at(stock), (r) => r.p50) }, digits: 0 },
+      { measure: `p95 latency at ${t} clients (probe)`, unit: 'ms', values: { placette: one(at(placette), (r) => r.p95), stock: one(at(stock), (r) => r.p95) }, digits: 0 },
       {
-        measure: `p95 latency at ${probe.toLocaleString('en')} clients (first step not held), clients with storage IDs as app devices have`,
+        measure: `p95 latency at ${t} clients as the load's own clients saw it (upper bound: the generator's own delays included)`,
         unit: 'ms',
-        values: { placette: one(placette.find((r) => r.aimed === probe), (r) => r.p95) },
+        values: { placette: one(at(placette), (r) => r.loadP95), stock: one(at(stock), (r) => r.loadP95) },
         digits: 0,
       },
-      {
-        measure: `p95 latency at ${probe.toLocaleString('en')} clients, the same clients without storage IDs (no sync state saved)`,
-        unit: 'ms',
-        values: { placette: one(ephemeral[0], (r) => r.p95) },
-        digits: 0,
-      },
-      { measure: 'largest client count held with p95 ≤ 200 ms (steps tried)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
+      ...(probeStep === undefined
+        ? []
+        : [
+            {
+              measure: `p95 latency at ${probeStep.toLocaleString('en')} clients (first step not held), clients with storage IDs as app devices have`,
+              unit: 'ms',
+              values: { placette: one(firstMiss, (r) => r.p95) },
+              digits: 0,
+            },
+            {
+              measure: `p95 latency at ${probeStep.toLocaleString('en')} clients, the same clients without storage IDs (no sync state saved)`,
+              unit: 'ms',
+              values: { placette: one(ephemeral[0], (r) => r.p95) },
+              digits: 0,
+            },
+          ]),
+      { measure: 'largest client count held with p95 ≤ 200 ms (steps tried and filled, probe)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
     ]
     const row = (s: string, r: StepResult) =>
-      `| ${s} | ${r.clients} | ${r.connected} | ${r.neighbourhoods} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.samples} | ${r.lost} | ${r.rssMb.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.generatorLagMs.toFixed(0)} | ${r.generatorCpuPercent.toFixed(0)} | ${r.connectSeconds.toFixed(0)} | ${r.unsettled} | ${r.warmSeconds.toFixed(0)} | ${Number.isFinite(r.writesPerSecond) ? r.writesPerSecond.toFixed(0) : '—'} | ${Number.isFinite(r.msPerWrite) ? r.msPerWrite.toFixed(1) : '—'} |`
+      `| ${s} | ${r.clients} | ${r.connected} | ${r.neighbourhoods} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.samples} | ${r.probeCut} | ${Number.isFinite(r.shed) ? r.shed : '—'} | ${Number.isFinite(r.open) ? r.open : '—'} | ${r.loadP50.toFixed(0)} | ${r.loadP95.toFixed(0)} | ${r.loadSamples} | ${r.lost} | ${r.rssMb.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.generatorLagMs.toFixed(0)} | ${r.generatorCpuPercent.toFixed(0)} | ${r.connectSeconds.toFixed(0)} | ${r.unsettled} | ${r.warmSeconds.toFixed(0)} | ${Number.isFinite(r.writesPerSecond) ? r.writesPerSecond.toFixed(0) : '—'} | ${Number.isFinite(r.msPerWrite) ? r.msPerWrite.toFixed(1) : '—'} |`
     const details = [
-      '| server | clients | joined | neighbourhoods | p50 ms | p95 ms | p99 ms | deliveries timed | changes not fully delivered | RSS MB | CPU % | generator lag p99 ms | generator CPU % | s to connect and sync the newcomers | clients not yet synced | s waited for a steady state | storage writes/s | ms per write |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| server | clients | joined | neighbourhoods | probe p50 ms | probe p95 ms | probe p99 ms | probe deliveries | probe sockets lost | sockets the relay cut as slow consumers | sockets open at the end | load clients’ p50 ms | load clients’ p95 ms | load deliveries timed | load changes not fully delivered | RSS MB | CPU % | generator lag p99 ms | generator CPU % | s to connect and sync the newcomers | clients not yet synced | s waited for a steady state | storage writes/s | ms per write |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...placette.map((r) => row('placette', r)),
       ...stock.map((r) => row('stock', r)),
       ...ephemeral.map((r) => row('placette, no storage IDs', r)),
@@ -365,8 +410,40 @@ export const relayLoad: Scenario = {
     const s = at(stock)
     const e = ephemeral[0]
     const p95 = (r: StepResult) => (r.samples ? `p95 ${r.p95.toFixed(0)} ms` : 'no change delivered within the window')
+    const unfilled = placette.find((r) => r.connected < r.aimed)
+    const heldAt = held(placette)
+    const heldStep = placette.find((r) => r.connected === heldAt)
+    if (heldStep)
+      notes.push(
+        `The Placette relay held p95 ≤ 200 ms (probe) up to ${heldAt.toLocaleString('en')} clients (probe p50 ${heldStep.p50.toFixed(0)} ms, ` +
+          `p95 ${heldStep.p95.toFixed(0)} ms; as the load's own clients saw it p50 ${heldStep.loadP50.toFixed(0)} ms, p95 ${heldStep.loadP95.toFixed(0)} ms).`,
+      )
+    // A server whose probe is quick may still not be serving its load: count what the load received.
+    const expected = (r: StepResult) => r.connected * (windowMs / CHANGE_EVERY_MS) * (MEMBERS - 1)
+    for (const [name, r] of [['stock setup', s], ['Placette relay (clients without storage ID)', e]] as const)
+      if (r && r.loadSamples < expected(r) / 2)
+        notes.push(
+          `The ${name} at ${r.connected.toLocaleString('en')} clients: probe p95 ${r.p95.toFixed(0)} ms, but its load's clients timed only ` +
+            `${r.loadSamples.toLocaleString('en')} of about ${Math.round(expected(r)).toLocaleString('en')} deliveries (${r.lost.toLocaleString('en')} changes not fully delivered` +
+            `${r.unsettled ? `, ${r.unsettled} newcomers still unsynced` : ''}): it does not hold that step either.`,
+        )
+    const behind = placette.filter((r) => !(r.p95 <= 200) || dropped(r) > 0 || !r.loadSamples)
+    for (const r of behind)
+      notes.push(
+        `At ${r.clients.toLocaleString('en')} clients the Placette relay fell behind: ` +
+          (r.samples ? `probe p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms` : 'not one probe change arrived within the window') +
+          (r.loadSamples ? '' : ', no change of the load reached its members') +
+          (dropped(r) ? `; ${r.open} of its ${r.connected + 4} sockets were still open at the end of the window (${r.shed} cut as slow consumers; the rest most likely dropped by its keep-alive, pings unanswered for 30 s while it was behind on its inbound frames)` : '') +
+          (r.probeCut ? `; the probe lost its sockets ${r.probeCut} times` : '') +
+          '.',
+      )
+    if (!firstMiss && unfilled && unfilled.p95 <= 200 && !dropped(unfilled))
+      notes.push(
+        `The Placette relay held p95 ≤ 200 ms (probe) at every step the generator filled, up to ${held(placette).toLocaleString('en')} clients; ` +
+          `at the ${unfilled.aimed.toLocaleString('en')} step the generator joined only ${unfilled.connected.toLocaleString('en')} clients within its time budget ` +
+          `(probe p95 there: ${unfilled.p95.toFixed(0)} ms): past that, this machine measures the generator, not the relay.`,
+      )
     if (firstMiss) {
-      const heldAt = held(placette)
       notes.push(
         `The Placette relay held p95 ≤ 200 ms up to ${heldAt ? `${heldAt} clients` : `fewer than ${placetteSteps[0]} clients`}; at ${firstMiss.clients} clients: ${p95(firstMiss)}` +
           (firstMiss.unsettled ? ` (${firstMiss.unsettled} newcomers had not even finished their first sync after ${settleMs / 1000} s)` : '') +
@@ -399,18 +476,21 @@ export const relayLoad: Scenario = {
     if (busy.length)
       notes.push(
         `The load generator itself was busy at ${busy.map(([name, r]) => `${r.clients} clients (${name}: event-loop delay p99 ${r.generatorLagMs.toFixed(0)} ms, CPU ${r.generatorCpuPercent.toFixed(0)} %)`).join(', ')}: ` +
-          `on 2 cores the generator and the server compete, so latencies there are an upper bound for the server.`,
+          `on 2 cores the generator and the server compete: the latencies its clients saw there are an upper bound for the server, ` +
+          `the probe's (its own light process) are what the server took, on a machine the generator keeps busy.`,
       )
     return {
       method:
         `Lightweight clients (one process, automerge-repo's WebSocket protocol with raw Automerge sync states, a storage ID each as app ` +
         `devices have, permessage-deflate offered as browsers do) join neighbourhoods of ${MEMBERS}: each holds the neighbourhood document ` +
         `and the ${MEMBERS} member feeds of a generated board (100 posts with comments and status changes), syncs them, then adds a comment to its ` +
-        `own feed every 10 s at a random phase. Latency: from the change to its arrival at each of the ${MEMBERS - 1} other members (a ` +
-        `sample per delivery). Steps of ${placetteSteps.join(', ')} clients; newcomers join three neighbourhoods at a time, each once the ` +
+        `own feed every 10 s at a random phase. Latency is measured by a probe in a process of its own (bench/lib/latency-probe.ts): ` +
+        `two pairs of clients with storage IDs, each changing a document of its own every 250 ms, timed to its arrival at the partner ` +
+        `through the same server; the load's clients also time each change to each of the ${MEMBERS - 1} other members, but on this ` +
+        `machine the generator saturates its core first and then measures itself (both are reported). Steps of ${placetteSteps.join(', ')} clients; newcomers join three neighbourhoods at a time, each once the ` +
         `server has answered the previous one in its lane (so the ramp goes as fast as the server takes it, within a time budget); ` +
         `${windowMs / 1000} s are measured per step once the newcomers synced (at most ${settleMs / 1000} s more) and the latency over 5 s windows ` +
-        `is within 200 ms or stops improving (at most ${warmMs / 1000} s more: the server may still be working off what the joins left); the ramp climbs while p95 stays within 200 ms; after the first step over it, it goes straight to ${target.toLocaleString('en')} clients (for RSS and CPU there) and stops. RSS (max over the window) and CPU (user+system ticks) read from ` +
+        `is within 200 ms or stops improving (at most ${warmMs / 1000} s more: the server may still be working off what the joins left); the ramp climbs while the probe's p95 stays within 200 ms and the generator fills the step; after the first step that fails either, it goes straight to ${target.toLocaleString('en')} clients (for RSS and CPU there) and stops. RSS (max over the window) and CPU (user+system ticks) read from ` +
         `/proc/<pid> of the server process. Each client holds its own copy of every document and its own sync states; all clients run ` +
         `in one generator process beside the server (its own event-loop delay and CPU are reported per step).`,
       figures,
