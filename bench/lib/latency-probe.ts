@@ -22,6 +22,8 @@ import { RawPeer } from './raw-peer.ts'
 /** Pairs of probe clients; each client writes its own document every `EVERY_MS`. */
 const PAIRS = 2
 const EVERY_MS = 250
+/** Sockets the probe holds open on the server under test. */
+export const PROBE_SOCKETS = PAIRS * 2
 
 type ToProbe = { type: 'reset' } | { type: 'collect' }
 type FromProbe = { type: 'ready' } | { type: 'samples'; values: number[]; cut: number } | { type: 'failed'; message: string }
