@@ -11,6 +11,11 @@ import { gzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
 import { stringifyAutomergeUrl, type BinaryDocumentId } from '@automerge/automerge-repo'
 import * as Y from 'yjs'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { utf8 } from '@scure/base'
+import { encodeKey, memberIdFor, type MemberKeys } from '../shared/identity.ts'
+import { changeSigned } from '../shared/signed-changes.ts'
 import { CATEGORIES, WRITABLE_KINDS, type Category, type PostKind } from '../shared/domain.ts'
 import type { DocUrl, MemberId, PostId } from '../shared/ids.ts'
 import { newFeed, newPost, type FeedDoc, type PostRecord } from '../shared/schema/feed.ts'
@@ -268,6 +273,8 @@ export interface Member {
   yClient: number
   feedUrl: DocUrl
   joinedAt: number
+  /** The member's key pair (from the seed); the ID is derived from it, as the app derives it. */
+  keys: MemberKeys
 }
 
 export interface PostOp {
@@ -352,8 +359,13 @@ function generate(options: BoardOptions, start: number): { board: Board; end: nu
     do name = `${rng.pick(FIRST_NAMES)} ${INITIALS[rng.int(INITIALS.length)]}.`
     while (names.has(name) && names.size < FIRST_NAMES.length * INITIALS.length)
     names.add(name)
+    // The draw the member ID used to be, kept so the rest of the board stays the same; the key pair
+    // is derived from it and the seed.
+    const secretKey = sha256(utf8.decode(`${options.seed}:${rng.id('m')}`))
+    const keys = { secretKey, publicKey: ed25519.getPublicKey(secretKey) }
     members.push({
-      id: rng.id('m') as MemberId,
+      id: memberIdFor(keys.publicKey),
+      keys,
       index: i,
       displayName: name,
       actor: hex(rng.bytes(16)),
@@ -520,6 +532,7 @@ export function buildAutomerge(board: Board): AmDocs {
       creator: creator.id,
       creatorName: creator.displayName,
       creatorFeed: creator.feedUrl,
+      creatorKey: encodeKey(creator.keys.publicKey),
       now: creator.joinedAt,
     }) as unknown as Record<string, unknown>,
     { actor: creator.actor },
@@ -527,19 +540,23 @@ export function buildAutomerge(board: Board): AmDocs {
   for (const m of board.members.slice(1)) {
     // Each newcomer adds themself to the registry from their own device (joinNeighbourhood).
     hood = A.change(A.clone(hood, { actor: m.actor }), { time: seconds(m.joinedAt) }, (d) => {
-      d.members[m.id] = { displayName: m.displayName, joinedAt: m.joinedAt, feed: m.feedUrl }
+      d.members[m.id] = { displayName: m.displayName, joinedAt: m.joinedAt, feed: m.feedUrl, publicKey: encodeKey(m.keys.publicKey) }
     })
   }
-  const feeds = board.members.map((m) => {
-    const feed = A.from(newFeed(board.neighbourhoodUrl, m.id) as unknown as Record<string, unknown>, { actor: m.actor }) as A.Doc<StoredFeed>
-    return A.change(feed, { time: seconds(m.joinedAt) }, (d) => {
+  // Every feed change signed by its owner, as commands.ts writes them (shared/signed-changes.ts).
+  const signed = (m: Member, feed: A.Doc<StoredFeed>, at: number, fn: A.ChangeFn<StoredFeed>) =>
+    changeSigned(feed, fn, { documentId: idOf(m.feedUrl), secretKey: m.keys.secretKey, time: seconds(at) })
+  const feeds = board.members.map((m) =>
+    signed(m, A.init<StoredFeed>({ actor: m.actor }), m.joinedAt, (d) => {
+      Object.assign(d, newFeed(board.neighbourhoodUrl, m.id))
       d.comments ??= {}
-    })
-  })
+    }),
+  )
 
   const apply = (op: Op) => {
     const i = op.author
-    feeds[i] = A.change(feeds[i] as A.Doc<StoredFeed>, { time: seconds(op.at) }, (d) => {
+    const author = board.members[i] as Member
+    feeds[i] = signed(author, feeds[i] as A.Doc<StoredFeed>, op.at, (d) => {
       switch (op.type) {
         case 'post':
           d.posts[op.post.id] = { ...op.post, title: plain(op.post.title), body: plain(op.post.body) }

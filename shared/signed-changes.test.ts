@@ -74,6 +74,13 @@ describe('a signed feed change', () => {
     expect(A.load<Feed>(A.save(after)).note).toBe('signed')
   })
 
+  it('is made at the time it is given, still signed', () => {
+    const doc = changeSigned(ownerFeed(), (d) => void (d.note = 'vu'), { documentId: DOC, secretKey: owner.secretKey, time: 1_700_000_000 })
+    const last = A.getAllChanges(doc).at(-1)!
+    expect(A.decodeChange(last).time).toBe(1_700_000_000)
+    expect(checkChangeSignature(last, DOC, owner.publicKey)).toBe('valid')
+  })
+
   it('changes nothing when the function changes nothing', () => {
     const doc = ownerFeed()
     expect(changeSigned(doc, () => undefined, { documentId: DOC, secretKey: owner.secretKey })).toBe(doc)

@@ -85,12 +85,16 @@ export function checkChangeSignature(change: Uint8Array, documentId: string, pub
  * its heads), so an owner never vouches for a change that is not theirs. Returns the document with the
  * signed change applied (or `doc` itself if `fn` changed nothing).
  */
-export function changeSigned<T>(doc: A.Doc<T>, fn: A.ChangeFn<T>, options: { documentId: string; secretKey: Uint8Array; base?: A.Heads }): A.Doc<T> {
+export function changeSigned<T>(
+  doc: A.Doc<T>,
+  fn: A.ChangeFn<T>,
+  options: { documentId: string; secretKey: Uint8Array; base?: A.Heads; /** Seconds since epoch; Automerge's clock by default. */ time?: number },
+): A.Doc<T> {
   const heads = A.getHeads(doc)
   const base = options.base && !sameHeads(options.base, heads) ? options.base : undefined
   const fork = (actor?: string) => (base ? A.clone(A.view(doc, base), actor) : A.clone(doc, actor))
   const make = (actor?: string) => {
-    const scratch = A.change(fork(actor), fn)
+    const scratch = options.time === undefined ? A.change(fork(actor), fn) : A.change(fork(actor), { time: options.time }, fn)
     const change = A.getLastLocalChange(scratch)
     if (!change || sameHeads(A.getHeads(scratch), base ?? heads)) return undefined
     return signChange(change, options.documentId, options.secretKey)

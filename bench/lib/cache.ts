@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const DIR = join(ROOT, '.tmp', 'bench-cache')
-const SOURCES = ['bench/generate.ts', 'shared/domain.ts', 'shared/ids.ts', 'shared/validate.ts', 'node_modules/@automerge/automerge/package.json', 'node_modules/yjs/package.json']
+const SOURCES = ['bench/generate.ts', 'shared/domain.ts', 'shared/ids.ts', 'shared/validate.ts', 'shared/signed-changes.ts', 'shared/identity.ts', 'node_modules/@automerge/automerge/package.json', 'node_modules/yjs/package.json']
 
 function sourcesHash(): string {
   const hash = createHash('sha256')

@@ -15,6 +15,7 @@ import { RelayAdapter } from '../../client/sync/websocket-adapter.ts'
 import type { DocUrl, PostId } from '../../shared/ids.ts'
 import { projectFeed } from '../../shared/projector.ts'
 import { newPost } from '../../shared/schema/feed.ts'
+import { changeSigned } from '../../shared/signed-changes.ts'
 import { boardOptions, buildAutomerge, generateBoard, idOf, Rng, type Member } from '../generate.ts'
 import { cached } from '../lib/cache.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
@@ -118,9 +119,11 @@ export const projection: Scenario = {
           check = async () => (await db.posts.get([member.feedUrl, id]))?.status === 'done'
         }
         const id = idOf(member.feedUrl)
-        const next = A.change(remoteOf(member), { time: Math.floor(at / 1000) }, change)
+        // Signed by the member, as their device signs it: the projector checks the signature.
+        const before = remoteOf(member)
+        const next = changeSigned(before, change, { documentId: id, secretKey: member.keys.secretKey, time: Math.floor(at / 1000) })
         remote.set(id, next)
-        const bytes = A.getLastLocalChange(next) as Uint8Array
+        const [bytes] = A.getChanges(before, next) as [Uint8Array]
         const handle = handles.get(id) as DocHandle<unknown>
         const feedPosts = Object.keys((handle.doc() as Shape).posts ?? {}).length
 
