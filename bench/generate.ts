@@ -17,9 +17,10 @@ import { utf8 } from '@scure/base'
 import { encodeKey, memberIdFor, type MemberKeys } from '../shared/identity.ts'
 import { changeSigned } from '../shared/signed-changes.ts'
 import { CATEGORIES, WRITABLE_KINDS, type Category, type PostKind } from '../shared/domain.ts'
-import type { DocUrl, MemberId, PostId } from '../shared/ids.ts'
+import type { CommentId, DocUrl, MemberId, PostId } from '../shared/ids.ts'
 import { newFeed, newPost, type FeedDoc, type PostRecord } from '../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../shared/schema/neighbourhood.ts'
+import { immutable, storedComment, storedPost } from '../shared/schema/stored.ts'
 
 // ---------------------------------------------------------------------------------------------------
 // Seeded randomness
@@ -503,9 +504,6 @@ interface StoredComment {
 /** The feed as stored; `comments` is written the way commands.ts writes it, whatever FeedDoc says of it. */
 type StoredFeed = Omit<FeedDoc, 'posts' | 'comments'> & { posts: Record<string, StoredPost>; comments?: Record<string, StoredComment> }
 
-/** Automerge immutable strings, as commands.ts stores titles and bodies. */
-const plain = (text: string) => new A.ImmutableString(text) as unknown as string
-
 export interface AmDocs {
   /** Document ID (without `automerge:`) → saved document. */
   base: Map<string, Uint8Array>
@@ -559,17 +557,17 @@ export function buildAutomerge(board: Board): AmDocs {
     feeds[i] = signed(author, feeds[i] as A.Doc<StoredFeed>, op.at, (d) => {
       switch (op.type) {
         case 'post':
-          d.posts[op.post.id] = { ...op.post, title: plain(op.post.title), body: plain(op.post.body) }
+          d.posts[op.post.id] = storedPost(op.post)
           break
         case 'comment': {
           const feed = (board.members[op.postAuthor] as Member).feedUrl
-          ;(d.comments ??= {})[op.id] = { id: op.id, post: { feed, id: op.post }, body: plain(op.body), createdAt: op.at }
+          ;(d.comments ??= {})[op.id] = storedComment({ id: op.id as CommentId, post: { feed, id: op.post }, body: op.body, createdAt: op.at })
           break
         }
         case 'status': {
           const p = d.posts[op.post]
           if (!p) throw new Error(`status change on a post not in its author's feed: ${op.post}`)
-          p.status = op.status
+          p.status = immutable(op.status)
           p.closedAt = op.at
           break
         }

@@ -12,10 +12,11 @@ import { Repo, type DocHandle, type DocumentId } from '@automerge/automerge-repo
 import { openDb } from '../../client/db/db.ts'
 import { Projector } from '../../client/sync/projector.ts'
 import { RelayAdapter } from '../../client/sync/websocket-adapter.ts'
-import type { DocUrl, PostId } from '../../shared/ids.ts'
+import type { CommentId, DocUrl, PostId } from '../../shared/ids.ts'
 import { projectFeed } from '../../shared/projector.ts'
-import { newPost } from '../../shared/schema/feed.ts'
+import { newPost, type PostRecord } from '../../shared/schema/feed.ts'
 import { changeSigned } from '../../shared/signed-changes.ts'
+import { immutable, storedComment, storedPost } from '../../shared/schema/stored.ts'
 import { boardOptions, buildAutomerge, generateBoard, idOf, Rng, type Member } from '../generate.ts'
 import { cached } from '../lib/cache.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
@@ -37,11 +38,10 @@ interface Sample {
   pureMs: number
 }
 
-const plain = (text: string) => new A.ImmutableString(text) as unknown as string
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(ms < 10 ? 2 : 0) : '—')
 
 interface Shape {
-  posts?: Record<string, { id: string; status?: string; closedAt?: number; [field: string]: unknown }>
+  posts?: Record<string, Partial<PostRecord>>
   comments?: Record<string, unknown>
 }
 
@@ -97,14 +97,14 @@ export const projection: Scenario = {
           member = board.members[rng.pick(authorOps).author] as Member
           const id = rng.id('p') as PostId
           const post = newPost({ kind: 'request', category: 'diy', title: 'Besoin d’une perceuse ce week-end', body: 'Pour fixer des étagères, je la rends dimanche.' }, id, at)
-          change = (d) => void ((d.posts ??= {})[id] = { ...post, title: plain(post.title), body: plain(post.body) })
+          change = (d) => void ((d.posts ??= {})[id] = storedPost(post))
           check = async () => !!(await db.posts.get([member.feedUrl, id]))
         } else if (kind === 'comment') {
           const target = rng.pick(recent)
           member = board.members[rng.int(board.members.length)] as Member
-          const id = rng.id('c')
+          const id = rng.id('c') as CommentId
           const postFeed = (board.members[target.author] as Member).feedUrl
-          change = (d) => void ((d.comments ??= {})[id] = { id, post: { feed: postFeed, id: target.post.id }, body: plain('Je peux passer ce soir vers 18 h.'), createdAt: at })
+          change = (d) => void ((d.comments ??= {})[id] = storedComment({ id, post: { feed: postFeed, id: target.post.id }, body: 'Je peux passer ce soir vers 18 h.', createdAt: at }))
           check = async () => !!(await db.comments.get([member.feedUrl, id]))
         } else {
           // A status change on a post still open in its author's feed.
@@ -114,7 +114,7 @@ export const projection: Scenario = {
           const id = target.post.id
           change = (d) => {
             const p = d.posts?.[id]
-            if (p) Object.assign(p, { status: 'done', closedAt: at })
+            if (p) Object.assign(p, { status: immutable('done'), closedAt: at })
           }
           check = async () => (await db.posts.get([member.feedUrl, id]))?.status === 'done'
         }

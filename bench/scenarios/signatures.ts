@@ -7,14 +7,14 @@
  */
 import * as A from '@automerge/automerge'
 import { generateMemberKeys } from '../../shared/identity.ts'
+import { immutable } from '../../shared/schema/stored.ts'
 import { changeSigned, checkChangeSignature, checkFeed, type FeedCheck } from '../../shared/signed-changes.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
 import { quantile } from '../lib/stats.ts'
 
 type Feed = { posts: Record<string, { title: string; body: string; createdAt: number }> }
-const plain = (text: string) => new A.ImmutableString(text) as unknown as string
 const addPost = (i: number) => (d: Feed) => {
-  d.posts[`p${i}`] = { title: plain(`Perceuse à prêter n°${i}`), body: plain('Je la prête le week-end, passez la chercher au 12 rue des Lilas.'), createdAt: 1_700_000_000_000 + i }
+  d.posts[`p${i}`] = { title: immutable(`Perceuse à prêter n°${i}`), body: immutable('Je la prête le week-end, passez la chercher au 12 rue des Lilas.'), createdAt: 1_700_000_000_000 + i }
 }
 
 function timed<T>(fn: () => T): { value: T; ms: number } {

@@ -1,4 +1,3 @@
-import * as A from '@automerge/automerge'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import {
   answerInputSchema,
@@ -14,6 +13,7 @@ import {
   type PostRef,
 } from '../../shared/schema/feed.ts'
 import { migrate } from '../../shared/schema/version.ts'
+import { immutable, sameRef, storedAnswer, storedComment, storedPost } from '../../shared/schema/stored.ts'
 import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type Decision, type PostState } from '../../shared/lifecycle.ts'
 import { DEFAULT_EXPIRY_MS } from '../../shared/domain.ts'
 import {
@@ -298,9 +298,6 @@ export async function vouchForOwnFeed(rt: Runtime, db: PlacetteDb, profile: Prof
   await db.settings.put({ key: 'vouchedFeeds', value: [...done, profile.feed] })
 }
 
-/** Text stored as Automerge immutable strings: smaller and faster than collaborative text (DESIGN.md §2). */
-const plain = (text: string) => new A.ImmutableString(text) as unknown as string
-
 async function changeOwnFeed(rt: Runtime, profile: Profile, change: (feed: FeedDoc) => void): Promise<void> {
   const feed = await rt.repo.find<FeedDoc>(asUrl(profile.feed))
   writeFeed(rt, feed, profile.keys, (d) => {
@@ -354,7 +351,7 @@ export async function postItem(rt: Runtime, db: PlacetteDb, profile: Profile, in
   const id = newPostId()
   const post = newPost(input, id, Date.now())
   await changeOwnFeed(rt, profile, (d) => {
-    d.posts[id] = { ...post, title: plain(post.title), body: plain(post.body) }
+    d.posts[id] = storedPost(post)
   })
   return { feed: profile.feed, id }
 }
@@ -366,12 +363,13 @@ export async function editPost(rt: Runtime, db: PlacetteDb, profile: Profile, id
   const edited = newPost(input, id, now)
   await changeOwnFeed(rt, profile, (d) => {
     const p = ownPost(d, id)
-    p.kind = edited.kind
-    p.category = edited.category
-    p.title = plain(edited.title)
-    p.body = plain(edited.body)
+    const stored = storedPost(edited)
+    p.kind = stored.kind
+    p.category = stored.category
+    p.title = stored.title
+    p.body = stored.body
     p.updatedAt = now
-    if (edited.themes) p.themes = edited.themes
+    if (stored.themes) p.themes = stored.themes
     else delete p.themes
     if (edited.when) p.when = edited.when
     else delete p.when
@@ -393,20 +391,20 @@ export async function answerPost(rt: Runtime, db: PlacetteDb, profile: Profile, 
   allowed(canAnswer(await postState(db, ref), profile.id, Date.now()), 'answer')
   await changeOwnFeed(rt, profile, (d) => {
     const answers = d.answers!
-    const mine = Object.values(answers).find((a) => a.post.feed === ref.feed && a.post.id === ref.id)
+    const mine = Object.values(answers).find((a) => sameRef(a.post, ref))
     if (mine) {
-      mine.message = plain(text)
+      mine.message = immutable(text)
       delete mine.withdrawnAt
       return
     }
     const id = newAnswerId()
-    answers[id] = { id, post: { feed: ref.feed, id: ref.id }, message: plain(text), createdAt: Date.now() }
+    answers[id] = storedAnswer({ id, post: ref, message: text, createdAt: Date.now() })
   })
 }
 
 export async function withdrawAnswer(rt: Runtime, profile: Profile, ref: PostRef): Promise<void> {
   await changeOwnFeed(rt, profile, (d) => {
-    for (const a of Object.values(d.answers!)) if (a.post.feed === ref.feed && a.post.id === ref.id) a.withdrawnAt = Date.now()
+    for (const a of Object.values(d.answers!)) if (sameRef(a.post, ref)) a.withdrawnAt = Date.now()
   })
 }
 
@@ -423,7 +421,7 @@ export async function closePost(rt: Runtime, db: PlacetteDb, profile: Profile, i
   allowed(canClose(await postState(db, { feed: profile.feed, id }), profile.id, Date.now()), 'close')
   await changeOwnFeed(rt, profile, (d) => {
     const p = ownPost(d, id)
-    p.status = status
+    p.status = immutable(status)
     p.closedAt = Date.now()
   })
 }
@@ -449,7 +447,7 @@ export async function recordOutcome(
   await changeOwnFeed(rt, profile, (d) => {
     const p = ownPost(d, id)
     p.outcomes ??= {} as Record<MemberId, Outcome>
-    p.outcomes[helper] = outcome.kind === 'thanks' ? { kind: 'thanks', note: plain(note), at: Date.now() } : { kind: 'no-show', at: Date.now() }
+    p.outcomes[helper] = outcome.kind === 'thanks' ? { kind: immutable('thanks'), note: immutable(note), at: Date.now() } : { kind: immutable('no-show'), at: Date.now() }
   })
 }
 
@@ -457,7 +455,7 @@ export async function addComment(rt: Runtime, profile: Profile, ref: PostRef, bo
   const text = assertValid(commentInputSchema, body)
   await changeOwnFeed(rt, profile, (d) => {
     const id = newCommentId()
-    d.comments![id] = { id, post: { feed: ref.feed, id: ref.id }, body: plain(text), createdAt: Date.now() }
+    d.comments![id] = storedComment({ id, post: { feed: ref.feed, id: ref.id }, body: text, createdAt: Date.now() })
   })
 }
 
@@ -466,7 +464,7 @@ export async function editComment(rt: Runtime, profile: Profile, id: CommentId, 
   await changeOwnFeed(rt, profile, (d) => {
     const c = d.comments![id]
     if (!c) throw new PlacetteError(Reason.notAuthor, `comment ${id} is not yours`)
-    c.body = plain(text)
+    c.body = immutable(text)
     c.updatedAt = Date.now()
   })
 }

@@ -79,8 +79,10 @@ export interface CommentRecord {
 
 const text = requiredText
 const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0))
-const id = v.pipe(v.string(), v.regex(ID_PATTERN))
-const docUrl = v.pipe(v.string(), v.regex(DOC_URL_PATTERN))
+// Strings in stored records may be Automerge immutable strings (stored.ts): read back as plain ones.
+const id = v.pipe(plainString(), v.regex(ID_PATTERN))
+const key = v.pipe(v.string(), v.regex(ID_PATTERN))
+const docUrl = v.pipe(plainString(), v.regex(DOC_URL_PATTERN))
 const coordinate = v.pipe(v.number(), v.finite())
 
 export const postRefSchema = v.looseObject({ feed: docUrl, id })
@@ -88,25 +90,25 @@ export const postRefSchema = v.looseObject({ feed: docUrl, id })
 /** A stored post. Kinds and fields from a newer version are kept and shown as best we can. */
 export const postRecordSchema = v.looseObject({
   id,
-  kind: v.string(),
-  category: v.string(),
+  kind: plainString(),
+  category: plainString(),
   title: text(LIMITS.title),
   body: v.pipe(plainString(), v.maxLength(LIMITS.body)),
   createdAt: timestamp,
   updatedAt: v.optional(timestamp),
-  themes: v.optional(v.pipe(v.array(v.string()), v.maxLength(LIMITS.themes))),
+  themes: v.optional(v.pipe(v.array(plainString()), v.maxLength(LIMITS.themes))),
   when: v.optional(v.looseObject({ start: timestamp, end: v.optional(timestamp) })),
   expiresAt: v.optional(timestamp),
   place: v.optional(v.looseObject({ lat: v.pipe(coordinate, v.minValue(-90), v.maxValue(90)), lon: v.pipe(coordinate, v.minValue(-180), v.maxValue(180)) })),
-  status: v.optional(v.string()),
+  status: v.optional(plainString()),
   closedAt: v.optional(timestamp),
-  accepted: v.optional(v.record(id, timestamp)),
+  accepted: v.optional(v.record(key, timestamp)),
   outcomes: v.optional(
     v.record(
-      id,
+      key,
       v.union([
-        v.looseObject({ kind: v.literal('thanks'), note: v.pipe(plainString(), v.maxLength(LIMITS.thanks)), at: timestamp }),
-        v.looseObject({ kind: v.literal('no-show'), at: timestamp }),
+        v.looseObject({ kind: v.pipe(plainString(), v.literal('thanks')), note: v.pipe(plainString(), v.maxLength(LIMITS.thanks)), at: timestamp }),
+        v.looseObject({ kind: v.pipe(plainString(), v.literal('no-show')), at: timestamp }),
       ]),
     ),
   ),

@@ -6,6 +6,8 @@ import { packFile, readSyncFile, unpackFile } from '../../client/sync/syncfile.t
 import { Reason } from '../../shared/errors.ts'
 import type { SyncFileContents } from '../../shared/syncfile.ts'
 import type { FeedDoc } from '../../shared/schema/feed.ts'
+import type { PostId } from '../../shared/ids.ts'
+import { immutable, storedPost } from '../../shared/schema/stored.ts'
 import { createNeighbourhood, downloadsDir, e2eWorld, joinFromLink, newDevice, openApp, post, saveNeighbourhoodFile } from './browser.ts'
 
 /**
@@ -25,9 +27,11 @@ async function forgeFile(path: string, title: string): Promise<string> {
     const doc = A.load<FeedDoc>(d.data)
     const target = Object.values(doc.posts ?? {}).find((p) => String(p.title) === title)
     if (!target) return d
+    // IDs are stored as immutable strings (shared/schema/stored.ts).
+    const id = String(target.id) as PostId
     const forged = A.change(doc, (f) => {
-      f.posts[target.id]!.title = new A.ImmutableString('Perceuse à vendre, 500 €') as unknown as string
-      f.posts[`${target.id.slice(0, -1)}X` as never] = { ...target, id: `${target.id.slice(0, -1)}X`, title: new A.ImmutableString('Envoyez-moi vos codes') } as never
+      f.posts[id]!.title = immutable('Perceuse à vendre, 500 €')
+      f.posts[`${id.slice(0, -1)}X` as PostId] = storedPost({ ...target, id: `${id.slice(0, -1)}X` as PostId, title: 'Envoyez-moi vos codes' })
     })
     return { url: d.url, data: A.save(forged) }
   })

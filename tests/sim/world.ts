@@ -33,6 +33,7 @@ import { canAccept, canAnswer, canClose, canRecordOutcome, canRenew, type PostSt
 import { projectFeed, projectNeighbourhood, type AnswerRow, type PostRow } from '../../shared/projector.ts'
 import { newFeed, newPost, type FeedDoc, type Outcome } from '../../shared/schema/feed.ts'
 import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
+import { immutable, sameRef, storedAnswer, storedComment, storedPost } from '../../shared/schema/stored.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
 import { createDeviceRepo } from '../../client/sync/repo.ts'
 import { createLogger } from '../../sync-server/log.ts'
@@ -94,7 +95,6 @@ const WORDS = ['tondeuse', 'perceuse', 'soupe', 'marché', 'pharmacie', 'chien',
 const silent = createLogger({ level: 'silent' })
 /** SIM_DEBUG=1: on a failure to converge, print the messages of the stuck document. */
 const DEBUG = Boolean(process.env.SIM_DEBUG)
-const plain = (text: string) => new A.ImmutableString(text) as unknown as string
 const idOf = (url: DocUrl) => url.slice('automerge:'.length) as DocumentId
 
 /** A storage view that a crash severs: a dead incarnation's late writes never land. */
@@ -569,7 +569,7 @@ class World {
         const id = rng.id('p') as PostId
         const post = newPost({ kind: rng.pick(kinds), category: rng.pick(CATEGORIES), title: text(), body: text() }, id, now)
         changeOwn((d) => {
-          d.posts[id] = { ...post, title: plain(post.title), body: plain(post.body) }
+          d.posts[id] = storedPost(post)
         })
         return `posts ${id} (${post.kind})`
       }
@@ -579,8 +579,8 @@ class World {
         changeOwn((d) => {
           const p = d.posts[row.id]
           if (!p) return
-          p.title = plain(text())
-          p.body = plain(text())
+          p.title = immutable(text())
+          p.body = immutable(text())
           p.updatedAt = now
         })
         return `edits ${row.id}`
@@ -590,7 +590,7 @@ class World {
         const id = rng.id('p') as PostId
         const post = newPost({ kind: 'request', category: rng.pick(CATEGORIES), title: text(), body: text() }, id, now)
         changeOwn((d) => {
-          d.posts[id] = { ...post, title: plain(post.title), body: plain(post.body) }
+          d.posts[id] = storedPost(post)
         })
         changeOwn((d) => {
           delete d.posts[id]
@@ -611,14 +611,14 @@ class World {
         const row = rng.pick(open)
         const message = text()
         changeOwn((d) => {
-          const existing = Object.values(d.answers ?? {}).find((a) => a.post.feed === row.feed && a.post.id === row.id)
+          const existing = Object.values(d.answers ?? {}).find((a) => sameRef(a.post, row))
           if (existing) {
-            existing.message = plain(message)
+            existing.message = immutable(message)
             delete existing.withdrawnAt
             return
           }
           const id = rng.id('a') as AnswerId
-          ;(d.answers as NonNullable<FeedDoc['answers']>)[id] = { id, post: { feed: row.feed, id: row.id }, message: plain(message), createdAt: now }
+          ;(d.answers as NonNullable<FeedDoc['answers']>)[id] = storedAnswer({ id, post: { feed: row.feed, id: row.id }, message, createdAt: now })
         })
         return `answers ${row.id}`
       }
@@ -637,7 +637,7 @@ class World {
         const row = rng.pick(posts)
         const id = rng.id('c') as CommentId
         changeOwn((d) => {
-          ;(d.comments as NonNullable<FeedDoc['comments']>)[id] = { id, post: { feed: row.feed, id: row.id }, body: plain(text()), createdAt: now }
+          ;(d.comments as NonNullable<FeedDoc['comments']>)[id] = storedComment({ id, post: { feed: row.feed, id: row.id }, body: text(), createdAt: now })
         })
         return `comments ${id} on ${row.id}`
       }
@@ -652,7 +652,7 @@ class World {
           if (!c) return
           if (name === 'deleteComment') delete comments[id]
           else {
-            c.body = plain(text())
+            c.body = immutable(text())
             c.updatedAt = now
           }
         })
@@ -678,7 +678,7 @@ class World {
         changeOwn((d) => {
           const post = d.posts[p.id]
           if (!post) return
-          post.status = status
+          post.status = immutable(status)
           post.closedAt = now
         })
         return `closes ${p.id} as ${status}`
@@ -697,7 +697,7 @@ class World {
         const choices = mine.flatMap((p) => Object.keys(p.acceptedAt).filter((h) => canRecordOutcome(state(p), me, h as MemberId, now).ok).map((h) => ({ p, h: h as MemberId })))
         if (!choices.length) return undefined
         const { p, h } = rng.pick(choices)
-        const outcome: Outcome = rng.chance(0.8) ? { kind: 'thanks', note: plain(text()), at: now } : { kind: 'no-show', at: now }
+        const outcome: Outcome = rng.chance(0.8) ? { kind: immutable('thanks'), note: immutable(text()), at: now } : { kind: immutable('no-show'), at: now }
         changeOwn((d) => {
           const post = d.posts[p.id]
           if (!post) return
