@@ -28,7 +28,10 @@ export const signatures: Scenario = {
   title: 'Signed feed changes',
   goal: 'a signed write ≤ 10 ms; a cold start verifies nothing it verified before',
   async run(ctx: RunContext) {
-    const feedChanges = ctx.quick ? 50 : 300
+    // A busy feed (the town hall's tablet posting for several people) reaches a few thousand changes:
+    // the writes are timed all the way, the first and the last `window` of them reported.
+    const feedChanges = ctx.quick ? 100 : 2000
+    const window = ctx.quick ? 25 : 300
     const feeds = ctx.quick ? 4 : 100
     const perFeed = ctx.quick ? 50 : 250
     const keys = generateMemberKeys()
@@ -79,8 +82,10 @@ export const signatures: Scenario = {
     const each = A.getAllChanges(feed).map((c) => timed(() => checkChangeSignature(c, documentId, keys.publicKey)).ms)
 
     const figures: Figure[] = [
-      { measure: `one signed write (check since the last one, change on a fork, sign, apply), feed of up to ${feedChanges} changes, median`, unit: 'ms', values: { placette: signMs }, goal: { max: 10, text: '≤ 10 ms' } },
-      { measure: 'for comparison: the same write as a plain Automerge change, median', unit: 'ms', values: { placette: plainMs } },
+      { measure: `one signed write (check since the last one, change on a fork, sign, apply), feed of up to ${window} changes, median`, unit: 'ms', values: { placette: signMs.slice(0, window) }, goal: { max: 10, text: '≤ 10 ms' } },
+      { measure: 'for comparison: the same write as a plain Automerge change, median', unit: 'ms', values: { placette: plainMs.slice(0, window) } },
+      { measure: `one signed write on a feed of ${(feedChanges - window).toLocaleString('en')}–${feedChanges.toLocaleString('en')} changes, median`, unit: 'ms', values: { placette: signMs.slice(-window) }, goal: { max: 10, text: '≤ 10 ms' } },
+      { measure: 'for comparison: the same write as a plain Automerge change, median', unit: 'ms', values: { placette: plainMs.slice(-window) } },
       { measure: `checking ${total.toLocaleString('en')} signed changes (${feeds} feeds × ${perFeed + 1}), nothing verified before`, unit: 'ms', values: { placette: [sum(cold)] } },
       { measure: 'signatures verified for it (one per head: a valid signature vouches for its history)', unit: 'signatures', values: { placette: [verifiedCold] } },
       { measure: 'for comparison: verifying one change’s signature, median', unit: 'ms', values: { placette: each } },
