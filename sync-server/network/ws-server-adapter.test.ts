@@ -15,7 +15,7 @@ const RELAY = 'relay-unit' as PeerId
 let server: Server | undefined
 let adapter: WsServerAdapter | undefined
 
-async function start(options: { maxBufferedBytes?: number; rateLimit?: RateLimit } = {}) {
+async function start(options: { maxBufferedBytes?: number; rateLimit?: RateLimit; keepAliveMs?: number } = {}) {
   const { log, lines } = createMemoryLogger()
   const metrics = new RelayMetrics()
   const a = new WsServerAdapter({ maxFrameBytes: 1024 * 1024, log, metrics, ...options })
@@ -181,5 +181,46 @@ describe('WsServerAdapter', () => {
     expect(metrics.throttled).toBeGreaterThan(0)
     expect(peer.ws.readyState).toBe(peer.ws.OPEN)
     peer.close()
+  })
+
+  describe('keep-alive', () => {
+    it('drops a peer that answers neither pings nor with any frame', async () => {
+      const { url, lines } = await start({ keepAliveMs: 40 })
+      const peer = await rawSocket(url, { autoPong: false })
+      peer.sendCbor(join('peer-silent'))
+      await peer.next('peer')
+      expect((await peer.closed).code).toBe(1006)
+      expect(lines.some((l) => l.msg === 'peer stopped answering pings; dropped')).toBe(true)
+    })
+
+    it('keeps a peer whose pongs are late as long as its frames keep coming', async () => {
+      const { url } = await start({ keepAliveMs: 40 })
+      const peer = await rawSocket(url, { autoPong: false })
+      peer.sendCbor(join('peer-busy'))
+      await peer.next('peer')
+      let pings = 0
+      peer.ws.on('ping', () => {
+        pings++
+        peer.sendCbor(sync('peer-busy', RELAY))
+      })
+      await waitFor(() => pings >= 6 || undefined, { message: 'six pings' })
+      expect(peer.ws.readyState).toBe(peer.ws.OPEN)
+      peer.close()
+    })
+
+    it('gives a peer more rounds while the relay still has output queued for it', async () => {
+      const { url, adapter: a, lines } = await start({ keepAliveMs: 40 })
+      const peer = await rawSocket(url, { autoPong: false, perMessageDeflate: false })
+      peer.sendCbor(join('peer-behind'))
+      await peer.next('peer')
+      // The peer stops reading: what the relay sends it piles up on the relay's side.
+      ;(peer.ws as unknown as { _socket: import('node:net').Socket })._socket.pause()
+      const big = new Uint8Array(256 * 1024).fill(7)
+      for (let i = 0; i < 32; i++) a.send({ type: 'sync', senderId: RELAY, targetId: 'peer-behind' as PeerId, documentId: parseAutomergeUrl(generateAutomergeUrl()).documentId, data: big })
+      const dropped = () => lines.find((l) => l.msg === 'peer stopped answering pings; dropped')
+      const line = await waitFor(dropped, { message: 'the peer dropped' })
+      // Dropped at last, after the late rounds (3 passes spared, then the 4th drops).
+      expect(line).toMatchObject({ late: 4 })
+    })
   })
 })

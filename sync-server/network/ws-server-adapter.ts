@@ -74,7 +74,10 @@ interface Connection {
   session?: Session
   /** Messages are checked and handed to the repo in order, one after the other. */
   queue: Promise<void>
+  /** A pong or a frame came since the last ping. */
   alive: boolean
+  /** Pings in a row that went unanswered while the relay still had output queued for the peer. */
+  late: number
   readonly budget: TokenBucket
   /** Set once we decided to close it: later frames are ignored. */
   closing: boolean
@@ -83,16 +86,6 @@ interface Connection {
 
 /** Answers the heads digests of a join (sync-server/heads-digest.ts); `commit` runs once the repo knows the peer. */
 export type DigestHandler = (peer: PeerId, requests: DigestRequest[], peerMetadata: PeerMetadataWire) => Promise<{ answers: DigestAnswer[]; commit: () => void }>
-
-/*
- * Compression: permessage-deflate with context takeover (ws's default), so every frame is compressed
- * against the ones before it. ws 8 applies its `threshold` (1 KB) only when no context takeover was
- * negotiated: with it, every frame is compressed, small ones included (measured: a threshold of 0
- * sent the same bytes). Catch-up at 1,000 posts: 178 KB uncompressed, 91 KB compressed. The cost is
- * a zlib context per connection that has sent anything, about 230 KB of RSS with the default
- * 15-bit window (121 KB with serverMaxWindowBits 13 / memLevel 6, for 10 % more bytes):
- * bench/README.md, "What changed the figures".
- */
 
 /**
  * permessage-deflate, the relay's side without context takeover. ws keeps a zlib stream per socket and
@@ -106,7 +99,10 @@ export type DigestHandler = (peer: PeerId, requests: DigestRequest[], peerMetada
  * Measured (bench/README.md, "What changed the figures"): relay memory per socket 290 → 98 KB; catch-up
  * of 100 posts 29.5 KB either way; a reconnect with nothing new 0.97 KB.
  */
-export const COMPRESSION = { serverNoContextTakeover: true, threshold: 0 } as const
+/** Ping rounds a peer may stay silent while the relay's own output to it is still queued. */
+const LATE_PINGS = 4
+
+export const COMPRESSION = { serverNoContextTakeover: true, threshold: 0, clientMaxWindowBits: 12, zlibInflateOptions: { chunkSize: 4096 } } as const
 
 export class WsServerAdapter extends NetworkAdapter {
   readonly #wss: WebSocketServer
@@ -241,6 +237,7 @@ export class WsServerAdapter extends NetworkAdapter {
       socket,
       remote: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
       alive: true,
+      late: 0,
       budget: new TokenBucket(this.#rateLimit),
       closing: false,
       queue: Promise.resolve(),
@@ -274,6 +271,8 @@ export class WsServerAdapter extends NetworkAdapter {
 
   #receive(conn: Connection, frame: Uint8Array, isBinary: boolean): void {
     if (conn.closing) return
+    // A frame proves the peer alive as well as a pong: under load the pong is read after the frames before it.
+    conn.alive = true
     this.#metrics.framesIn++
     this.#metrics.bytesIn += frame.byteLength
     this.#throttle(conn, frame.byteLength)
@@ -454,10 +453,18 @@ export class WsServerAdapter extends NetworkAdapter {
     }, pauseMs).unref()
   }
 
+  /**
+   * Drops a peer that answered neither the last ping nor with any frame. A ping queued behind output
+   * the relay has not sent yet (a backlog of its own, compression waiting for the thread pool) cannot
+   * have been answered: the peer gets {@link LATE_PINGS} rounds before it is dropped, and a peer that
+   * really stops reading is cut sooner by the slow-consumer rule (16 MiB waiting).
+   */
   #checkAlive(): void {
     for (const conn of this.#connections) {
-      if (!conn.alive) {
-        this.#log.info('peer stopped answering pings; dropped', { conn: conn.id, peer: conn.peerId })
+      if (conn.alive) conn.late = 0
+      else if (conn.socket.bufferedAmount > 0 && ++conn.late < LATE_PINGS) continue
+      else {
+        this.#log.info('peer stopped answering pings; dropped', { conn: conn.id, peer: conn.peerId, late: conn.late })
         conn.socket.terminate()
         continue
       }

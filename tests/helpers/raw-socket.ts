@@ -20,8 +20,9 @@ export interface RawSocket {
   close(): void
 }
 
-export async function rawSocket(url: string, options: { perMessageDeflate?: boolean } = {}): Promise<RawSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: options.perMessageDeflate ?? true })
+/** `autoPong: false` plays a peer that never answers pings. */
+export async function rawSocket(url: string, options: { perMessageDeflate?: boolean; autoPong?: boolean } = {}): Promise<RawSocket> {
+  const ws = new WebSocket(url, { perMessageDeflate: options.perMessageDeflate ?? true, autoPong: options.autoPong ?? true })
   const received: Array<Record<string, unknown>> = []
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }))
