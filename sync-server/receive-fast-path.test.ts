@@ -75,8 +75,10 @@ describe('receiveSyncFromSyncingPeersDirectly', () => {
       await waitFor(() => readers.every((r) => r.doc()?.n === k))
     }
     // Each change is a message in and an acknowledgement from each reader: the library's own path
-    // would ask the policy about all n peers for each of those messages (at least 5 × n × n calls).
-    expect(policyCalls() - before).toBeLessThan(n * n)
+    // would ask the policy about all n peers for each of those messages (at least 5 × n × n = 720
+    // calls). The fast path asks about the sender and the few peers that could be new to the document:
+    // 143–154 here, depending on how the relay's loads interleave with the first messages.
+    expect(policyCalls() - before).toBeLessThan(2 * n * n)
   })
 
   it('is what makes the difference: without it the library asks about every peer for each message', async () => {

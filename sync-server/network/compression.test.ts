@@ -5,7 +5,8 @@
  * memory.
  */
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { COMPRESSION } from './ws-server-adapter.ts'
@@ -62,5 +63,30 @@ describe('the relay’s WebSocket compression', () => {
       expect(Buffer.compare((await again)[0] as Buffer, message)).toBe(0)
       expect(extension(server)?._deflate).toBeNull()
     }
+  })
+
+  it('asks devices for a 4 KB window, so the relay’s inflate stream per socket is ~11 KB instead of ~40 KB', async () => {
+    const { header, server, client } = await pair()
+    expect(header).toContain('client_max_window_bits=12')
+    const up = once(server, 'message')
+    client.send(big())
+    expect(Buffer.compare((await up)[0] as Buffer, big())).toBe(0)
+  })
+
+  it('still compresses with a client that does not let the relay choose its window (stock ws refused it with a 400)', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: COMPRESSION })
+    servers.push(wss)
+    await once(wss, 'listening')
+    // A bare upgrade offering permessage-deflate without client_max_window_bits, as some browsers do.
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port: (wss.address() as AddressInfo).port,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Extensions': 'permessage-deflate' },
+    })
+    request.on('response', (res) => request.destroy(new Error(`upgrade refused with ${res.statusCode}`)))
+    request.end()
+    const [response, socket] = (await once(request, 'upgrade')) as [IncomingMessage, Socket]
+    socket.destroy()
+    expect(response.headers['sec-websocket-extensions']).toBe('permessage-deflate; server_no_context_takeover')
   })
 })
