@@ -3,9 +3,15 @@
  * (join → peer, then `sync` messages per document, CBOR-encoded) with raw Automerge sync states and
  * no Repo, so that a few thousand of them fit in one process next to the server under test.
  *
- * Each peer holds its own copy of each document (a `Slot`) and its own sync state with the server.
- * (Copies must not be shared between peers: a peer would then "have" a change another peer received,
- * and skip the exchange a real device needs to fetch it.)
+ * Each peer holds its own copy of each document it writes (a `Slot`) and its own sync state with the
+ * server. (Copies must not be shared between peers: a peer would then "have" a change another peer
+ * received, and skip the exchange a real device needs to fetch it.)
+ *
+ * A document the peer only reads can instead be *followed* ({@link RawPeer.follow}): the peer keeps
+ * no copy, only the heads it was last sent, and answers each message that brings changes as a device
+ * that applied them would (its heads are the server's, nothing needed). The server does the same work
+ * for it as for a full peer; the peer does a decode and an encode instead of applying the changes to a
+ * document of its own and running a sync state, which lets a few thousand of them share a core.
  */
 import * as A from '@automerge/automerge'
 import { cbor } from '@automerge/automerge-repo'
@@ -33,9 +39,31 @@ interface Entry {
   state: A.SyncState
 }
 
+/** An acknowledgement's `have`: the heads just received as the last sync, no change of our own since. */
+const NOTHING_SINCE = new Uint8Array(0)
+
+/** What a device that holds `heads` and nothing else says: send me whatever comes after them. */
+function acknowledgement(heads: readonly string[]): Uint8Array {
+  return A.encodeSyncMessage({ heads: [...heads], need: [], have: [{ lastSync: [...heads], bloom: NOTHING_SINCE }], changes: [] })
+}
+
+const sameHeads = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((h) => b.includes(h))
+
+/**
+ * What a device holding a document sends first about it, made once from that document and reused by
+ * every peer that {@link RawPeer.follow}s a copy of it.
+ */
+export function openingMessage(doc: A.Doc<unknown>): Uint8Array {
+  const [, message] = A.generateSyncMessage(doc, A.initSyncState())
+  if (!message) throw new Error('a document always has an opening sync message')
+  return message
+}
+
 export class RawPeer {
   readonly #options: RawPeerOptions
   readonly #docs = new Map<string, Entry>()
+  /** Followed documents: the heads this peer holds (as far as the server is concerned). */
+  readonly #followed = new Map<string, { heads: readonly string[]; opening: Uint8Array }>()
   #socket: WebSocket | undefined
   #server: string | undefined
   received = 0
@@ -107,6 +135,16 @@ export class RawPeer {
     this.sync(documentId)
   }
 
+  /**
+   * Follows a document the peer holds as of `opening` (see {@link openingMessage}) without keeping a
+   * copy: every change the server sends is acknowledged as applied.
+   */
+  follow(documentId: string, opening: Uint8Array): void {
+    this.#followed.set(documentId, { heads: A.decodeSyncMessage(opening).heads, opening })
+    this.awaiting.add(documentId)
+    if (this.connected) this.#sendSync(documentId, opening)
+  }
+
   /** Changes a document this peer writes and sends the change; returns the new heads. */
   change(documentId: string, fn: A.ChangeFn<unknown>): readonly string[] {
     const entry = this.#docs.get(documentId)
@@ -122,15 +160,12 @@ export class RawPeer {
     if (!entry || !this.connected) return
     const [state, message] = A.generateSyncMessage(entry.slot.doc, entry.state)
     entry.state = state
-    if (message) {
-      this.sent++
-      this.#send({ type: 'sync', senderId: this.#options.peerId, targetId: this.#server, documentId, data: message })
-    }
+    if (message) this.#sendSync(documentId, message)
   }
 
   heads(documentId: string): readonly string[] {
     const entry = this.#docs.get(documentId)
-    return entry ? A.getHeads(entry.slot.doc) : []
+    return entry ? A.getHeads(entry.slot.doc) : (this.#followed.get(documentId)?.heads ?? [])
   }
 
   close(): void {
@@ -145,7 +180,7 @@ export class RawPeer {
 
   #receive(documentId: string, data: Uint8Array): void {
     const entry = this.#docs.get(documentId)
-    if (!entry) return
+    if (!entry) return this.#receiveFollowed(documentId, data)
     this.awaiting.delete(documentId)
     const decoded = A.decodeSyncMessage(data)
     if (decoded.changes.length && this.#options.onChanges) this.#options.onChanges(documentId, decoded.heads, performance.now())
@@ -154,6 +189,33 @@ export class RawPeer {
     entry.state = state
     this.sync(documentId)
     this.#options.onSync?.(documentId, decoded.heads)
+  }
+
+  /**
+   * A followed document: changes are taken as applied (the server's heads become ours) and
+   * acknowledged. A message without changes announcing other heads (the server's first word after a
+   * change, before it knows where this peer stands) is answered with our heads, as a device answers
+   * it, so that the server sends what follows them. One announcing no heads (the server does not have
+   * the document yet) waits for the document's writer to bring it.
+   */
+  #receiveFollowed(documentId: string, data: Uint8Array): void {
+    const followed = this.#followed.get(documentId)
+    if (!followed) return
+    this.awaiting.delete(documentId)
+    const decoded = A.decodeSyncMessage(data)
+    if (decoded.changes.length) {
+      this.#options.onChanges?.(documentId, decoded.heads, performance.now())
+      followed.heads = decoded.heads
+      this.#sendSync(documentId, acknowledgement(decoded.heads))
+    } else if (decoded.heads.length && !sameHeads(decoded.heads, followed.heads)) {
+      this.#sendSync(documentId, acknowledgement(followed.heads))
+    }
+    this.#options.onSync?.(documentId, decoded.heads)
+  }
+
+  #sendSync(documentId: string, data: Uint8Array): void {
+    this.sent++
+    this.#send({ type: 'sync', senderId: this.#options.peerId, targetId: this.#server, documentId, data })
   }
 
   #send(message: object): void {
