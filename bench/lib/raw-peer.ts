@@ -63,7 +63,7 @@ export class RawPeer {
   readonly #options: RawPeerOptions
   readonly #docs = new Map<string, Entry>()
   /** Followed documents: the heads this peer holds (as far as the server is concerned). */
-  readonly #followed = new Map<string, { heads: readonly string[]; opening: Uint8Array }>()
+  readonly #followed = new Map<string, { heads: readonly string[] }>()
   #socket: WebSocket | undefined
   #server: string | undefined
   received = 0
@@ -137,10 +137,10 @@ export class RawPeer {
 
   /**
    * Follows a document the peer holds as of `opening` (see {@link openingMessage}) without keeping a
-   * copy: every change the server sends is acknowledged as applied.
+   * copy: every change the server sends is acknowledged as applied. Call it once connected.
    */
   follow(documentId: string, opening: Uint8Array): void {
-    this.#followed.set(documentId, { heads: A.decodeSyncMessage(opening).heads, opening })
+    this.#followed.set(documentId, { heads: A.decodeSyncMessage(opening).heads })
     this.awaiting.add(documentId)
     if (this.connected) this.#sendSync(documentId, opening)
   }
