@@ -33,7 +33,18 @@ export const CloseCode = {
   /** Signed in, but not let in: revoked, gone, invitation expired or used up, or a forbidden write. */
   forbidden: 4404,
   internal: 4500,
+  /** The relay is saturated and takes no new socket for now; the reason says when to come back ({@link busyReason}). */
+  busy: 4503,
 } as const
+
+/** The close reason of {@link CloseCode.busy}: `busy, retry in 30 s`. */
+export const busyReason = (retryAfterSeconds: number): string => `busy, retry in ${Math.round(retryAfterSeconds)} s`
+
+/** Seconds a busy relay asked to wait (from {@link busyReason}), clamped to 1 s–10 min; 30 if the reason does not say. */
+export function retryAfterSeconds(reason: string): number {
+  const seconds = Number(/^busy, retry in (\d{1,6}) s$/.exec(reason)?.[1] ?? 30)
+  return Math.min(600, Math.max(1, seconds))
+}
 
 export type PeerIdString = string & { readonly __brand: 'PeerId' }
 

@@ -17,19 +17,27 @@ describe('parseConfig', () => {
       allowOrigins: [],
       evictIdleMs: 60_000,
       maxDocumentsInMemory: 1_000,
+      busyUtilization: 70,
     })
     expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG)
   })
 
   it('reads the environment', () => {
     const env = { PORT: '8080', HOST: '127.0.0.1', PLACETTE_DATA: '/var/lib/placette', PLACETTE_STATIC: '/srv/app', PLACETTE_MAX_FRAME_BYTES: '65536', PLACETTE_LOG_LEVEL: 'warn' }
-    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [], access: 'members', trustRelays: [], allowOrigins: [], evictIdleMs: 60_000, maxDocumentsInMemory: 1_000 })
+    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [], access: 'members', trustRelays: [], allowOrigins: [], evictIdleMs: 60_000, maxDocumentsInMemory: 1_000, busyUtilization: 70 })
   })
 
   it('reads the eviction settings from the environment and flags (0 turns each off)', () => {
     expect(parseConfig([], { PLACETTE_EVICT_IDLE_MS: '500', PLACETTE_MAX_DOCUMENTS_IN_MEMORY: '0' })).toMatchObject({ evictIdleMs: 500, maxDocumentsInMemory: 0 })
     expect(parseConfig(['--evict-idle-ms=0', '--max-documents-in-memory', '20'], { PLACETTE_EVICT_IDLE_MS: '500' })).toMatchObject({ evictIdleMs: 0, maxDocumentsInMemory: 20 })
     expect(() => parseConfig(['--evict-idle-ms', '-1'], {})).toThrow(ConfigError)
+  })
+
+  it('reads when the relay counts as saturated (0 turns admission off)', () => {
+    expect(parseConfig([], { PLACETTE_BUSY_UTILIZATION: '0' }).busyUtilization).toBe(0)
+    expect(parseConfig(['--busy-utilization', '95'], { PLACETTE_BUSY_UTILIZATION: '0' }).busyUtilization).toBe(95)
+    expect(() => parseConfig(['--busy-utilization', '30'], {})).toThrow('--busy-utilization must be 0 (off) or an integer from 50 to 100, got "30"')
+    expect(() => parseConfig(['--busy-utilization', '101'], {})).toThrow(ConfigError)
   })
 
   it('lets flags win over the environment, in both spellings', () => {

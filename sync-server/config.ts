@@ -40,6 +40,11 @@ export interface RelayConfig {
   evictIdleMs: number
   /** Most documents kept in memory; the least recently active ones are evicted first. 0: no cap. */
   maxDocumentsInMemory: number
+  /**
+   * Event-loop utilization (percent, over 5 s) at which the relay is saturated: new sockets are told
+   * to come back later while the connected ones are served (sync-server/admission.ts). 0: never refuse.
+   */
+  busyUtilization: number
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -55,6 +60,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   allowOrigins: [],
   evictIdleMs: 60_000,
   maxDocumentsInMemory: 1_000,
+  busyUtilization: 70,
 }
 
 /** Thrown for an unknown flag or a value that does not parse; `main.ts` prints it and exits 2. */
@@ -79,6 +85,16 @@ function integer(min: number, max: number) {
     const n = Number(raw)
     if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
       throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
+    return n
+  }
+}
+
+/** A percentage from `min` to 100, or 0 for off. */
+function percentOrOff(min: number) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw)
+    if (raw.trim() === '' || !Number.isInteger(n) || (n !== 0 && (n < min || n > 100)))
+      throw new ConfigError(`${name} must be 0 (off) or an integer from ${min} to 100, got "${raw}"`)
     return n
   }
 }
@@ -149,6 +165,8 @@ const OPTIONS: readonly Option[] = [
   // Up to a day; 0 turns it off.
   { flag: '--evict-idle-ms', env: 'PLACETTE_EVICT_IDLE_MS', key: 'evictIdleMs', parse: integer(0, 86_400_000) },
   { flag: '--max-documents-in-memory', env: 'PLACETTE_MAX_DOCUMENTS_IN_MEMORY', key: 'maxDocumentsInMemory', parse: integer(0, 10_000_000) },
+  // Below 50 % a relay would turn devices away while it still has room.
+  { flag: '--busy-utilization', env: 'PLACETTE_BUSY_UTILIZATION', key: 'busyUtilization', parse: percentOrOff(50) },
   { flag: '--allow-origin', env: 'PLACETTE_ALLOW_ORIGIN', key: 'allowOrigins', parse: list(/^https?:\/\/[^/\s]+$/, 'an origin like https://example.org'), repeatable: true },
 ]
 

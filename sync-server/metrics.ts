@@ -14,6 +14,8 @@ export type RefusalReason =
   | 'unauthorized'
   | 'forbidden'
   | 'cut-off'
+  /** A new socket while the relay was saturated (sync-server/admission.ts). */
+  | 'busy'
 
 export class RelayMetrics {
   connectionsOpen = 0
@@ -47,6 +49,10 @@ export interface LiveGauges {
   /** Documents evicted from memory since start. */
   documentsEvicted?: number
   uptimeSeconds: number
+  /** Mean event-loop utilization (0–1) over the admission window (sync-server/admission.ts). */
+  eventLoopUtilization?: number
+  /** True while new sockets are refused as the relay is saturated. */
+  busy?: boolean
 }
 
 type Sample = { labels?: Record<string, string>; value: number }
@@ -79,6 +85,8 @@ export function renderMetrics(m: RelayMetrics, live: LiveGauges): string {
     { name: 'placette_relay_peers', help: 'Peers that completed the join handshake.', type: 'gauge', samples: [{ value: live.peers }] },
     { name: 'placette_relay_documents_in_memory', help: 'Documents the relay holds in memory.', type: 'gauge', samples: [{ value: live.documents }] },
     { name: 'placette_relay_documents_evicted_total', help: 'Idle documents evicted from memory since start.', type: 'counter', samples: [{ value: live.documentsEvicted ?? 0 }] },
+    { name: 'placette_relay_event_loop_utilization', help: 'Share of time the relay was running code rather than waiting, over the last seconds (0-1).', type: 'gauge', samples: [{ value: live.eventLoopUtilization ?? 0 }] },
+    { name: 'placette_relay_busy', help: '1 while the relay is saturated and refuses new sockets (they are told when to come back).', type: 'gauge', samples: [{ value: live.busy ? 1 : 0 }] },
     { name: 'placette_relay_frames_received_total', help: 'WebSocket frames received.', type: 'counter', samples: [{ value: m.framesIn }] },
     { name: 'placette_relay_frames_sent_total', help: 'WebSocket frames sent.', type: 'counter', samples: [{ value: m.framesOut }] },
     { name: 'placette_relay_received_bytes_total', help: 'Payload bytes received (uncompressed size).', type: 'counter', samples: [{ value: m.bytesIn }] },

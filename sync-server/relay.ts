@@ -34,6 +34,7 @@ import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
+import { Admission } from './admission.ts'
 
 export interface RelayAddress {
   port: number
@@ -54,6 +55,10 @@ export interface RelayStats {
   uptimeSeconds: number
   /** One entry per `--upstream`, in order; absent on a relay without upstreams. */
   upstreams?: UpstreamStatus[]
+  /** Mean event-loop utilization (0–1) over the last seconds (sync-server/admission.ts). */
+  eventLoopUtilization: number
+  /** True while the relay is saturated and tells new sockets to come back later. */
+  busy: boolean
 }
 
 export interface Relay {
@@ -76,6 +81,8 @@ export interface RelayDeps {
   keepAliveMs?: number
   /** Retry delays towards upstream relays, in ms (tests shorten them); see `UPSTREAM_BACKOFF_MS`. */
   upstreamBackoffMs?: readonly number[]
+  /** Decides whether new sockets are taken; default: from `config.busyUtilization`, sampling this process. */
+  admission?: Admission
 }
 
 /**
@@ -95,6 +102,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const challenges = new Challenges()
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
+  // Saturated, the relay turns newcomers away rather than take work it cannot do (admission.ts).
+  const admission = deps.admission ?? (config.busyUtilization > 0 ? new Admission({ busyAbove: config.busyUtilization / 100, freeBelow: (config.busyUtilization - 15) / 100 }) : undefined)
   const network = new WsServerAdapter({
     maxFrameBytes: config.maxFrameBytes,
     log,
@@ -102,6 +111,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     keepAliveMs: deps.keepAliveMs,
     gatekeeper,
     features: [PERSISTED_HEADS_FEATURE, CATCH_UP_FEATURE],
+    admission,
   })
   gate?.on('cut-off', (member, why) => network.cutOff(member, why))
   // Made on first start, kept with the documents: what this relay signs in to its upstreams with.
@@ -161,6 +171,12 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   // Idle documents leave memory once written, and come back when asked for (sync-server/eviction.ts).
   const evictor = new DocumentEvictor({ repo, persisted, log, policy: { idleMs: config.evictIdleMs, maxInMemory: config.maxDocumentsInMemory } })
   evictor.start()
+  if (!deps.admission) admission?.start()
+  admission?.onChange((busy, utilization) => {
+    const figures = { eventLoopUtilization: Math.round(utilization * 100) / 100, peers: network.peerCount, refusedSoFar: admission.refused }
+    if (busy) log.warn('relay saturated: new sockets are told to come back later', figures)
+    else log.info('relay has room again: taking new sockets', figures)
+  })
 
   const stats = (): RelayStats => ({
     peers: network.peerCount,
@@ -168,6 +184,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     documentsEvicted: evictor.evicted,
     uptimeSeconds: Math.round((performance.now() - started) / 1000),
     ...(upstreams.length ? { upstreams: upstreams.map((u) => u.status) } : {}),
+    eventLoopUtilization: Math.round((admission?.utilization ?? 0) * 1000) / 1000,
+    busy: admission?.busy ?? false,
   })
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
     '/healthz': createHealthHandler(stats),
@@ -239,6 +257,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       // Upstreams too, before saving, so nothing arrives after the last write.
       hosting?.stop()
       evictor.stop()
+      admission?.stop()
       stopPassingOn()
       stopFastPath()
       persisted.stop()

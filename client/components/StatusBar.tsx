@@ -1,5 +1,5 @@
 import { Show, createSignal, onCleanup } from 'solid-js'
-import { t, timeAgo } from '../i18n/index.ts'
+import { formatTime, t, timeAgo } from '../i18n/index.ts'
 
 /**
  * Where the device stands, always in view and in words: offline or online, how many changes are not
@@ -10,6 +10,7 @@ const LABELS = {
   offline: 'status.offline',
   unreachable: 'status.unreachable',
   refused: 'status.refused',
+  busy: 'status.busy',
   connecting: 'status.connecting',
   'signed-out': 'status.signedOut',
 } as const
@@ -29,6 +30,8 @@ export function StatusBar(props: {
   connection: ConnectionState
   /** The relay's reason when it refused. */
   refusal?: string
+  /** When the device knocks again on a saturated relay (state `busy`). */
+  retryAt?: number
   pendingChanges: number
   lastSync: number | undefined
   /** False before this device has a profile: there is nothing of its own to sync yet. */
@@ -40,6 +43,7 @@ export function StatusBar(props: {
 
   const state = () => props.connection
   const label = () => {
+    if (state() === 'busy') return t('status.busy', { time: formatTime(props.retryAt ?? Date.now()) })
     const refusal = state() === 'refused' && props.refusal ? REFUSALS[props.refusal] : undefined
     return t(refusal ?? LABELS[state()])
   }
@@ -60,6 +64,9 @@ export function StatusBar(props: {
       </p>
       <Show when={state() === 'offline' || state() === 'unreachable'}>
         <p class="status__hint">{t('status.offlineHint')}</p>
+      </Show>
+      <Show when={state() === 'busy'}>
+        <p class="status__hint">{t('status.busyHint')}</p>
       </Show>
     </section>
   )

@@ -60,6 +60,7 @@ export const en: Record<MessageKey, string> = {
   'status.connecting': 'Connecting to the relay…',
   'status.online': 'Online',
   'status.unreachable': 'Offline: the relay does not answer, trying again by itself',
+  'status.busy': 'The relay is overloaded: trying again by itself at {time}',
   'status.refused': 'The relay refused the connection',
   'status.signedOut': 'Not connected yet: join or create a neighbourhood',
   'status.refused.cutOff': 'You are no longer part of this neighbourhood: the relay sends you nothing more',
@@ -74,6 +75,7 @@ export const en: Record<MessageKey, string> = {
   'status.neverSynced': 'Never synced',
   'status.region': 'Sync status',
   'status.offlineHint': 'Carry on: everything will be sent when the network is back.',
+  'status.busyHint': 'Carry on: nothing is lost, everything will be sent when it has room.',
 
   'when.justNow': 'just now',
   'when.minutes': '{n} min ago',
@@ -134,6 +136,7 @@ export const en: Record<MessageKey, string> = {
   'post.submit': 'Post',
   'post.cancel': 'Cancel',
   'post.saved': 'Posted.',
+  'post.savedBusy': 'Posted on this device. It will reach your neighbours as soon as the relay has room.',
   'post.savedOffline': 'Posted on this device. It will reach your neighbours when the network is back.',
 
   'status.open': 'Open',

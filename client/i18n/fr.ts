@@ -58,6 +58,7 @@ export const fr = {
   'status.connecting': 'Connexion au relais…',
   'status.online': 'En ligne',
   'status.unreachable': 'Hors ligne : le relais ne répond pas, nouvel essai automatique',
+  'status.busy': 'Le relais est saturé : nouvel essai automatique à {time}',
   'status.refused': 'Le relais a refusé la connexion',
   'status.signedOut': 'Pas encore relié : rejoignez ou créez un quartier',
   'status.refused.cutOff': 'Vous ne faites plus partie de ce quartier : le relais ne vous transmet plus rien',
@@ -72,6 +73,7 @@ export const fr = {
   'status.neverSynced': 'Jamais synchronisé',
   'status.region': 'État de la synchronisation',
   'status.offlineHint': 'Vous pouvez continuer : tout sera envoyé au retour du réseau.',
+  'status.busyHint': 'Vous pouvez continuer : rien n’est perdu, tout sera envoyé quand il aura de la place.',
 
   'when.justNow': 'à l’instant',
   'when.minutes': 'il y a {n} min',
@@ -132,6 +134,7 @@ export const fr = {
   'post.submit': 'Publier',
   'post.cancel': 'Annuler',
   'post.saved': 'C’est publié.',
+  'post.savedBusy': 'C’est publié sur cet appareil. Ce sera envoyé aux voisins dès que le relais aura de la place.',
   'post.savedOffline': 'C’est publié sur cet appareil. Ce sera envoyé aux voisins au retour du réseau.',
 
   'status.open': 'Ouverte',

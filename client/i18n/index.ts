@@ -67,3 +67,8 @@ export function categoryText(category: string): string {
 export function formatDate(at: number): string {
   return new Intl.DateTimeFormat(language() === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at)
 }
+
+/** A time of day: "10:42" / "10:42" (hours and minutes, as a clock shows them). */
+export function formatTime(at: number): string {
+  return new Intl.DateTimeFormat(language() === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short' }).format(at)
+}

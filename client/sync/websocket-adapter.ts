@@ -3,6 +3,7 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   parseServerMessage,
+  retryAfterSeconds,
   type JoinMessage,
   type PeerIdString,
 } from '../../shared/protocol.ts'
@@ -24,6 +25,7 @@ export type RelayConnection =
       persistedHeads: boolean
     }
   | { state: 'refused'; message: string; code?: number } // the relay refused us (sign-in, revoked, protocol)
+  | { state: 'busy'; retryAt: number } // the relay is saturated and asked us to come back later (shared/protocol.ts CloseCode.busy)
   | { state: 'signed-out' } // nobody to sign in as yet: no profile and no invitation on this device
 
 /** Retry delays in ms; the last one repeats. Short first: a village's network comes and goes. */
@@ -173,6 +175,8 @@ export class RelayAdapter extends NetworkAdapter {
   /** Reconnects now (used when the network comes back); resets the backoff. */
   reconnectNow(): void {
     if (this.#stopped) return
+    // A saturated relay said when to come back: the page becoming visible again is no reason to knock sooner.
+    if (this.#connection.state === 'busy' && this.#connection.retryAt > Date.now()) return
     this.#attempt = 0
     if (this.#socket && this.#socket.readyState <= 1) return
     clearTimeout(this.#retryTimer)
@@ -262,6 +266,16 @@ export class RelayAdapter extends NetworkAdapter {
         this.#setConnection({ state: 'signed-out' })
         clearTimeout(this.#retryTimer)
         this.#retryTimer = setTimeout(() => this.#open(), BACKOFF_MS[BACKOFF_MS.length - 1])
+        return
+      }
+      if (event.code === CloseCode.busy) {
+        // Saturated: come back when it said, spread from half to one and a half times the delay so
+        // that a village's phones turned away together do not return together.
+        const delay = retryAfterSeconds(event.reason) * 1000 * (0.5 + Math.random())
+        this.#markReady()
+        this.#setConnection({ state: 'busy', retryAt: Date.now() + delay })
+        clearTimeout(this.#retryTimer)
+        this.#retryTimer = setTimeout(() => this.#open(), delay)
         return
       }
       if (event.code === CloseCode.forbidden || event.code === CloseCode.unauthorized) {

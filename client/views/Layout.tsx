@@ -33,6 +33,10 @@ export function Layout(props: ParentProps) {
             const c = app.status.connection()
             return c.state === 'refused' ? c.message : undefined
           })()}
+          retryAt={(() => {
+            const c = app.status.connection()
+            return c.state === 'busy' ? c.retryAt : undefined
+          })()}
           pendingChanges={app.status.pendingChanges()}
           lastSync={app.status.lastSync()}
           showSync={!!app.profile()}

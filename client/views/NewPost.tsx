@@ -16,7 +16,8 @@ export function NewPost() {
         onCancel={() => navigate('/')}
         onSubmit={async (input) => {
           await app.post(input)
-          navigate('/', { state: { notice: app.status.connection().state === 'open' ? 'post.saved' : 'post.savedOffline' } })
+          const state = app.status.connection().state
+          navigate('/', { state: { notice: state === 'open' ? 'post.saved' : state === 'busy' ? 'post.savedBusy' : 'post.savedOffline' } })
         }}
       />
     </section>

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream'
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import {
+  busyReason,
   CloseCode,
   PROTOCOL_VERSION,
   selectProtocolVersion,
@@ -27,6 +28,7 @@ import type { Session, WriteVerdict } from '../access/gate.ts'
 import type { FromClientMessage } from '../../shared/protocol.ts'
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.ts'
 import { parseDigestRequests, type DigestAnswer, type DigestRequest } from '../../shared/heads-digest.ts'
+import type { Admission } from '../admission.ts'
 
 export interface WsServerAdapterOptions {
   /** Largest frame accepted (after decompression); larger ones close the socket with 1009. */
@@ -45,6 +47,8 @@ export interface WsServerAdapterOptions {
   gatekeeper?: Gatekeeper
   /** Placette protocol extensions this relay speaks, announced in its `peer` answer (`placetteFeatures`). */
   features?: readonly string[]
+  /** Whether a new socket is taken now (sync-server/admission.ts); absent: always. */
+  admission?: Pick<Admission, 'admit'>
 }
 
 /** What the adapter asks of the relay's gatekeeping; every call is made in the socket's message order. */
@@ -114,6 +118,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #rateLimit: RateLimit
   readonly #gate: Gatekeeper | undefined
   readonly #features: readonly string[]
+  readonly #admission: WsServerAdapterOptions['admission']
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
@@ -133,6 +138,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT
     this.#gate = options.gatekeeper
     this.#features = options.features ?? []
+    this.#admission = options.admission
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -166,6 +172,19 @@ export class WsServerAdapter extends NetworkAdapter {
 
   /** Takes over an HTTP upgrade request for the sync path (the relay routes it here). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wait = this.#admission?.admit() ?? 0
+    if (wait > 0) {
+      // Saturated: the newcomer is told when to come back before it costs a sign-in or a first sync.
+      // Upgraded, then closed: a browser reads a close reason, not an HTTP 503.
+      const reason = busyReason(wait)
+      this.#wss.handleUpgrade(request, socket, head, (ws) => {
+        const conn = this.#accept(ws, request)
+        this.#metrics.refuse('busy')
+        this.#log.debug('socket refused: relay busy', { conn: conn.id, remote: conn.remote })
+        this.#close(conn, CloseCode.busy, reason)
+      })
+      return
+    }
     if (!this.#gate) {
       this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
       return

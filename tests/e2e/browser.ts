@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { startRelay, type TestRelay } from '../helpers/relay.ts'
+import { startRelay, type StartRelayOptions, type TestRelay } from '../helpers/relay.ts'
 
 /**
  * Debian's Chromium, driven by playwright-core (Playwright cannot download its own browsers here).
@@ -101,11 +101,11 @@ export const boardTitles = (page: Page) => page.getByRole('list', { name: 'Annon
  * The world every journey file needs: a relay serving the built app on a free port, and Chromium.
  * Registers its own setup and teardown; read `world.relay` and `world.browser` inside tests.
  */
-export function e2eWorld(): { readonly relay: TestRelay; readonly browser: Browser } {
+export function e2eWorld(options: Pick<StartRelayOptions, 'admission'> = {}): { readonly relay: TestRelay; readonly browser: Browser } {
   let relay: TestRelay | undefined
   let browser: Browser | undefined
   beforeAll(async () => {
-    relay = await startRelay({ staticDir: 'dist' })
+    relay = await startRelay({ staticDir: 'dist', ...options })
     browser = await launchBrowser()
   })
   afterEach(async (context) => {

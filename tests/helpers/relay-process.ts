@@ -74,6 +74,9 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
     '--static', join(options.dataDir, 'no-static-folder'),
     '--log-level', options.logLevel ?? 'info',
     '--access', options.access,
+    // No admission: the test's own clients share the machine's cores, and a fuzzer opens sockets by
+    // the thousand; admission has tests of its own (sync-server/admission.test.ts, client-sync, e2e).
+    '--busy-utilization', '0',
     ...(options.args ?? []),
   ]
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: [options.standby ? 'pipe' : 'ignore', 'pipe', 'pipe'] })

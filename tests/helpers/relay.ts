@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { DEFAULT_CONFIG, type RelayConfig } from '../../sync-server/config.ts'
 import { createLogger, type LogLine } from '../../sync-server/log.ts'
 import { createRelay, type Relay } from '../../sync-server/relay.ts'
+import type { Admission } from '../../sync-server/admission.ts'
 
 export interface StartRelayOptions {
   /** Reuse a data folder (it is then not deleted by `stop()`). Default: a fresh temporary folder. */
@@ -31,6 +32,11 @@ export interface StartRelayOptions {
   evictIdleMs?: number
   /** `--max-documents-in-memory` (default as in production). */
   maxDocumentsInMemory?: number
+  /**
+   * Decides when the relay is saturated. Default: none, as with `--busy-utilization 0`: the test's own
+   * clients share the relay's event loop here, and a busy test would have its sockets turned away.
+   */
+  admission?: Admission
 }
 
 export interface TestRelay {
@@ -76,10 +82,11 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<TestR
     trustRelays: options.trustRelays ?? [],
     evictIdleMs: options.evictIdleMs ?? DEFAULT_CONFIG.evictIdleMs,
     maxDocumentsInMemory: options.maxDocumentsInMemory ?? DEFAULT_CONFIG.maxDocumentsInMemory,
+    busyUtilization: 0,
   }
 
   const launch = async (port = config.port): Promise<Relay> => {
-    const relay = createRelay({ ...config, port }, { log, upstreamBackoffMs: options.upstreamBackoffMs ?? [50, 100, 200, 400] })
+    const relay = createRelay({ ...config, port }, { log, upstreamBackoffMs: options.upstreamBackoffMs ?? [50, 100, 200, 400], admission: options.admission })
     await relay.ready
     return relay
   }

@@ -7,6 +7,9 @@ import type { RelayConnection } from '../../client/sync/websocket-adapter.ts'
 import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+import { rawSocket } from '../helpers/raw-socket.ts'
+import { Admission, WINDOW } from '../../sync-server/admission.ts'
+import { CloseCode } from '../../shared/protocol.ts'
 
 // The app's own sync stack (client/sync: our relay adapter) against a real relay, in Node.
 
@@ -89,5 +92,54 @@ describe('client sync through the relay', () => {
     const other = nodeClient(again.wsUrl)
     cleanups.push(() => other.close())
     expect((await other.findEventually<{ ok: boolean }>(handle.url as AutomergeUrl)).doc().ok).toBe(true)
+  })
+})
+
+describe('a saturated relay', () => {
+  it('turns newcomers away with a time to come back, keeps serving the connected, and takes the newcomer later with its changes', async () => {
+    let utilization = 0
+    const admission = new Admission({ retryAfterSeconds: 1 }, () => utilization)
+    const saturate = (value: number) => {
+      utilization = value
+      for (let i = 0; i < WINDOW; i++) admission.sample()
+    }
+    const relay = await startRelay({ access: 'open', admission })
+    cleanups.push(() => relay.stop())
+    const before = nodeClient(relay.wsUrl)
+    cleanups.push(() => before.close())
+    const second = nodeClient(relay.wsUrl)
+    cleanups.push(() => second.close())
+    const theirs = before.repo.create<{ n: number }>({ n: 1 })
+    const seen = await second.findEventually<{ n: number }>(theirs.url)
+
+    saturate(0.97)
+    expect(relay.relay.stats()).toMatchObject({ busy: true, eventLoopUtilization: 0.97 })
+    // A bare socket sees the code and the delay.
+    const raw = await rawSocket(relay.wsUrl)
+    expect(await raw.closed).toEqual({ code: CloseCode.busy, reason: 'busy, retry in 1 s' })
+
+    // The app says so, with the time it will try again, and keeps what is written meanwhile.
+    const device = new FakeDevice()
+    const app = createClientSync({ relayUrl: relay.wsUrl, WebSocket: WebSocket as never, events: device as never })
+    cleanups.push(() => app.repo.shutdown())
+    await waitFor(() => app.relay.connection.state === 'busy', { message: 'the app is told the relay is busy' })
+    const c = app.relay.connection as Extract<RelayConnection, { state: 'busy' }>
+    expect(c.retryAt).toBeGreaterThan(Date.now())
+    const mine = app.repo.create<{ title: string }>({ title: 'Qui peut arroser mes tomates ?' })
+    // The network coming back is no reason to knock before the relay said.
+    device.dispatchEvent(new Event('online'))
+    expect(app.relay.connection.state).toBe('busy')
+    // The connected clients are still served.
+    theirs.change((d) => (d.n = 2))
+    await waitFor(() => seen.doc().n === 2, { message: 'a change between connected clients goes through' })
+    expect(relay.relay.stats().busy).toBe(true)
+    const text = await fetch(`${relay.url}/metrics`).then((r) => r.text())
+    expect(text).toMatch(/placette_relay_frames_refused_total\{reason="busy"\} [1-9]/)
+    expect(text).toContain('\nplacette_relay_busy 1\n')
+
+    saturate(0.2)
+    expect(relay.relay.stats().busy).toBe(false)
+    await waitFor(() => app.relay.connection.state === 'open', { timeout: 5_000, message: 'the app comes back when it was told' })
+    expect((await before.findEventually<{ title: string }>(mine.url)).doc().title).toBe('Qui peut arroser mes tomates ?')
   })
 })

@@ -1,0 +1,151 @@
+/**
+ * Admission: whether the relay takes a new connection now. A relay past what its CPU serves keeps
+ * taking joins, each one costing a first sync of every document the newcomer holds; the work it
+ * cannot do piles up in memory (measured: 1,160 clients at the issue's pace on one core, RSS
+ * 1,422 MB and climbing, nothing delivered; BENCHMARKS.md). So while the relay is behind, a new
+ * socket is told "busy, come back in N s" (close code 4503) and the devices already connected keep
+ * being served. The app says so in words and retries by itself.
+ *
+ * Behind means the event loop had no idle time: its utilization (the share of time spent running
+ * code rather than waiting for input) averaged over the last {@link WINDOW} seconds at or above
+ * `busyAbove`. A spike (a large document loaded, a burst of joins) does not close the door; a
+ * relay that stays saturated does, and it opens again only below `freeBelow` (hysteresis, so the door
+ * does not flap with each second's figure).
+ *
+ * The utilization shows the cost of a newcomer seconds after it is let in (its first sync at once,
+ * its changes over the next seconds), so the door also lets newcomers in at a bounded rate, slower as
+ * the relay fills: `admitsPerSecond` when idle, down to `minAdmitsPerSecond` at `busyAbove`. Measured
+ * without it (relay-load, door at 0.8): the devices turned away all came back within the same seconds
+ * when the door opened, and the relay let in 738 clients at the issue's pace, utilization 0.98, RSS
+ * 620 MB and climbing; with a flat 20 a second until `freeBelow`, 633 clients, p95 642 ms; with this
+ * rate, 621 clients, p95 130 ms, and with the door at 0.7, 514 clients, p95 86 ms, RSS 506 MB
+ * (sync-server/README.md, "Saturated"). Those over the rate are told to come back sooner
+ * (`rateRetryAfterSeconds`) than those refused for saturation.
+ *
+ * Not a memory limit: resident memory does not go down after a peak (V8 and Automerge's WebAssembly
+ * memory keep their pages for reuse), so a relay refusing above a memory figure could refuse for good
+ * after one busy hour. Memory follows the work; the work is what is bounded here.
+ */
+import { performance } from 'node:perf_hooks'
+
+/** Seconds of event-loop utilization averaged for the decision. */
+export const WINDOW = 5
+
+export interface AdmissionPolicy {
+  /** Mean event-loop utilization (0–1) over the window at which new sockets are refused. */
+  busyAbove: number
+  /** Mean utilization under which they are taken again. */
+  freeBelow: number
+  /** The delay a device refused for saturation is told to wait, in seconds (it adds its own jitter). */
+  retryAfterSeconds: number
+  /** Newcomers taken per second by an idle relay (a herd of reconnecting devices comes in over seconds). */
+  admitsPerSecond: number
+  /** ... falling in proportion to the room left, to this at `busyAbove`: each one's load shows before many more come. */
+  minAdmitsPerSecond: number
+  /** The delay a device refused for the rate is told to wait, in seconds. */
+  rateRetryAfterSeconds: number
+}
+
+export const DEFAULT_ADMISSION: AdmissionPolicy = {
+  busyAbove: 0.7,
+  freeBelow: 0.55,
+  retryAfterSeconds: 30,
+  admitsPerSecond: 20,
+  minAdmitsPerSecond: 1,
+  rateRetryAfterSeconds: 10,
+}
+
+/** Event-loop utilization since the previous call (0–1); tests pass their own. */
+export type UtilizationSampler = () => number
+
+export function eventLoopSampler(): UtilizationSampler {
+  let last = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const delta = performance.eventLoopUtilization(now, last)
+    last = now
+    return delta.utilization
+  }
+}
+
+export class Admission {
+  readonly #policy: AdmissionPolicy
+  readonly #sampler: UtilizationSampler
+  readonly #samples: number[] = []
+  #timer: ReturnType<typeof setInterval> | undefined
+  #busy = false
+  readonly #listeners = new Set<(busy: boolean, utilization: number) => void>()
+  /** Sockets refused since start. */
+  refused = 0
+
+  /** Newcomers that may still come in now; refilled continuously at the current rate, at most a second's worth. */
+  #tokens: number
+  #lastRefill: number
+  readonly #now: () => number
+
+  constructor(policy: Partial<AdmissionPolicy> = {}, sampler: UtilizationSampler = eventLoopSampler(), now: () => number = () => performance.now()) {
+    this.#policy = { ...DEFAULT_ADMISSION, ...policy }
+    this.#sampler = sampler
+    this.#now = now
+    this.#tokens = this.#policy.admitsPerSecond
+    this.#lastRefill = now()
+  }
+
+  /** Samples once a second until {@link stop}. */
+  start(): void {
+    clearInterval(this.#timer)
+    this.#timer = setInterval(() => this.sample(), 1000)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Takes one second's measurement and decides (called by the timer; tests call it directly). */
+  sample(): void {
+    this.#samples.push(this.#sampler())
+    if (this.#samples.length > WINDOW) this.#samples.shift()
+    const { busyAbove, freeBelow } = this.#policy
+    const was = this.#busy
+    // Only a full window closes the door: the first seconds after start (loading, first joins) are not a trend.
+    this.#busy = was ? this.utilization >= freeBelow : this.#samples.length === WINDOW && this.utilization >= busyAbove
+    if (this.#busy !== was) for (const listener of this.#listeners) listener(this.#busy, this.utilization)
+  }
+
+  /** Calls `listener` each time the relay becomes saturated or has room again; returns its removal. */
+  onChange(listener: (busy: boolean, utilization: number) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Mean event-loop utilization over the last samples (0 before the first). */
+  get utilization(): number {
+    return this.#samples.length ? this.#samples.reduce((a, b) => a + b, 0) / this.#samples.length : 0
+  }
+
+  /** True while new sockets are refused. */
+  get busy(): boolean {
+    return this.#busy
+  }
+
+  /** Called for each new socket: 0 to take it, else the seconds it is told to wait (a refusal, counted). */
+  admit(): number {
+    if (this.#busy) {
+      this.refused++
+      return this.#policy.retryAfterSeconds
+    }
+    const now = this.#now()
+    const { admitsPerSecond, minAdmitsPerSecond, busyAbove } = this.#policy
+    const rate = Math.max(minAdmitsPerSecond, admitsPerSecond * (1 - this.utilization / busyAbove))
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#lastRefill) / 1000) * rate)
+    this.#lastRefill = now
+    if (this.#tokens >= 1) {
+      this.#tokens--
+      return 0
+    }
+    this.refused++
+    return this.#policy.rateRetryAfterSeconds
+  }
+}
