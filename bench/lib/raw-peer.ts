@@ -69,6 +69,8 @@ export class RawPeer {
   received = 0
   sent = 0
   errors = 0
+  /** How the last socket ended (a busy relay closes with 4503 and says when to come back). */
+  lastClose: { code: number; reason: string } | undefined
   /** Documents added whose first answer from the server has not come yet. */
   readonly awaiting = new Set<string>()
 
@@ -119,7 +121,8 @@ export class RawPeer {
       socket.on('error', () => {
         this.errors++
       })
-      socket.on('close', () => {
+      socket.on('close', (code, reason) => {
+        this.lastClose = { code, reason: reason.toString('utf8') }
         this.#server = undefined
         clearTimeout(timer)
         reject(new Error(`${this.#options.peerId}: socket closed`))

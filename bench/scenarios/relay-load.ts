@@ -17,6 +17,7 @@ import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
 import { startServer, type ServerChild } from '../lib/server-process.ts'
 import { quantile, Samples } from '../lib/stats.ts'
 import { sleep } from '../lib/wait.ts'
+import { CloseCode, retryAfterSeconds } from '../../shared/protocol.ts'
 
 const MEMBERS = 20
 /** The issue's workload: every client changes its feed every 10 s. */
@@ -38,6 +39,8 @@ interface StepResult {
   clients: number
   /** Clients whose join handshake completed. */
   connected: number
+  /** Joins the relay turned away as busy during the step (each tried again later, as the app does). */
+  busyRefusals: number
   neighbourhoods: number
   /** Latency measured by the probe (its own process; see bench/lib/latency-probe.ts). */
   p50: number
@@ -125,6 +128,8 @@ class Load {
   /** How the clients' join handshakes ended. */
   connected = 0
   failed = 0
+  /** Times a client was told the relay was busy (each is tried again later, as the app does). */
+  refusedBusy = 0
 
   readonly #withStorageId: boolean
   readonly #changeEveryMs: number
@@ -162,7 +167,7 @@ class Load {
       this.peers.push(peer)
       peers.push(peer)
       joins.push(
-        peer.connect().then(
+        this.#connect(peer, performance.now() + this.joinBudgetMs).then(
           () => {
             this.connected++
             // A client holds what it writes (its feed; the first one also the neighbourhood document, so
@@ -180,6 +185,25 @@ class Load {
     const deadline = performance.now() + timeoutMs
     await Promise.race([Promise.allSettled(joins), sleep(timeoutMs)])
     while (peers.some((p) => p.awaiting.size > 0) && performance.now() < deadline) await sleep(100)
+  }
+
+  /**
+   * Connects as the app does: a relay that says it is busy (close code 4503) is tried again when it
+   * said, spread from half to one and a half times its delay, until `deadline`.
+   */
+  async #connect(peer: RawPeer, deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        return await peer.connect()
+      } catch (err) {
+        const close = peer.lastClose
+        if (close?.code !== CloseCode.busy) throw err
+        this.refusedBusy++
+        const delay = retryAfterSeconds(close.reason) * 1000 * (0.5 + Math.random())
+        if (performance.now() + delay > deadline) throw err
+        await sleep(delay)
+      }
+    }
   }
 
   /** The client changes its own feed at the load's pace, at its own phase. */
@@ -227,17 +251,18 @@ async function step(
   log: (m: string) => void,
 ): Promise<StepResult> {
   const start = performance.now()
+  const refused0 = load.refusedBusy
   // Three neighbourhoods join at a time, each after the server has answered the one before in its lane:
   // the ramp goes as fast as the server takes it. Bounded: a server that cannot keep up within the
   // budget is measured with the clients it took.
-  const connectMs = Math.min(load.joinBudgetMs, Math.max(30_000, (clients - load.peers.length) * 150))
+  const connectMs = Math.min(load.joinBudgetMs, Math.max(60_000, (clients - load.peers.length) * 300))
   const connectUntil = start + connectMs
   const lane = async () => {
     while (load.peers.length < clients && performance.now() < connectUntil) await load.addNeighbourhood(Math.max(1000, Math.min(settleMs, connectUntil - performance.now())))
   }
   await Promise.all([lane(), lane(), lane()])
   if (load.connected < load.peers.length)
-    log(`relay-load: ${server.kind}: ${load.connected} of ${load.peers.length} clients joined within ${connectMs / 1000} s (${load.failed} gave up)`)
+    log(`relay-load: ${server.kind}: ${load.connected} of ${load.peers.length} clients joined within ${connectMs / 1000} s (${load.failed} gave up; ${load.refusedBusy - refused0} joins turned away as busy)`)
   // Let the newcomers' initial syncs finish (every document answered once), then the server's writes settle.
   const settleUntil = performance.now() + settleMs
   while (load.peers.some((p) => p.awaiting.size > 0) && performance.now() < settleUntil) await sleep(250)
@@ -289,6 +314,7 @@ async function step(
     aimed: clients,
     clients: load.peers.length,
     connected: load.connected,
+    busyRefusals: load.refusedBusy - refused0,
     neighbourhoods: load.neighbourhoods,
     p50,
     p95,
@@ -441,6 +467,10 @@ export const relayLoad: Scenario = {
             },
           ]),
       { measure: 'largest client count held with p95 ≤ 200 ms (steps tried and filled, probe)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
+      // With admission the relay decides how many it takes: what it then served, and how well, is the figure.
+      ...(at(placette)?.busyRefusals
+        ? [{ measure: `clients the Placette relay took at the ${t}-client step (the rest turned away as busy, told to come back)`, unit: 'clients', values: { placette: one(at(placette), (r) => r.connected) }, digits: 0 }]
+        : []),
       ...(served
         ? [
             { measure: `relay RSS with ${servedClients.toLocaleString('en')} clients changing once a minute (${shortOrAll(served)})`, unit: 'MB', values: { placette: [served.rssMb] }, digits: 0 },
@@ -451,10 +481,10 @@ export const relayLoad: Scenario = {
         : []),
     ]
     const row = (s: string, r: StepResult) =>
-      `| ${s} | ${r.clients} | ${r.connected} | ${r.neighbourhoods} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.samples} | ${r.probeCut} | ${Number.isFinite(r.shed) ? r.shed : '—'} | ${Number.isFinite(r.open) ? r.open : '—'} | ${r.loadP50.toFixed(0)} | ${r.loadP95.toFixed(0)} | ${r.loadSamples} | ${r.lost} | ${r.rssMb.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.generatorLagMs.toFixed(0)} | ${r.generatorCpuPercent.toFixed(0)} | ${r.connectSeconds.toFixed(0)} | ${r.unsettled} | ${r.warmSeconds.toFixed(0)} | ${Number.isFinite(r.writesPerSecond) ? r.writesPerSecond.toFixed(0) : '—'} | ${Number.isFinite(r.msPerWrite) ? r.msPerWrite.toFixed(1) : '—'} |`
+      `| ${s} | ${r.clients} | ${r.connected} | ${r.busyRefusals} | ${r.neighbourhoods} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.samples} | ${r.probeCut} | ${Number.isFinite(r.shed) ? r.shed : '—'} | ${Number.isFinite(r.open) ? r.open : '—'} | ${r.loadP50.toFixed(0)} | ${r.loadP95.toFixed(0)} | ${r.loadSamples} | ${r.lost} | ${r.rssMb.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.generatorLagMs.toFixed(0)} | ${r.generatorCpuPercent.toFixed(0)} | ${r.connectSeconds.toFixed(0)} | ${r.unsettled} | ${r.warmSeconds.toFixed(0)} | ${Number.isFinite(r.writesPerSecond) ? r.writesPerSecond.toFixed(0) : '—'} | ${Number.isFinite(r.msPerWrite) ? r.msPerWrite.toFixed(1) : '—'} |`
     const details = [
-      '| server | clients | joined | neighbourhoods | probe p50 ms | probe p95 ms | probe p99 ms | probe deliveries | probe sockets lost | sockets the relay cut as slow consumers | sockets open at the end | load clients’ p50 ms | load clients’ p95 ms | load deliveries timed | load changes not fully delivered | RSS MB | CPU % | generator lag p99 ms | generator CPU % | s to connect and sync the newcomers | clients not yet synced | s waited for a steady state | storage writes/s | ms per write |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| server | clients | joined | joins turned away (busy) | neighbourhoods | probe p50 ms | probe p95 ms | probe p99 ms | probe deliveries | probe sockets lost | sockets the relay cut as slow consumers | sockets open at the end | load clients’ p50 ms | load clients’ p95 ms | load deliveries timed | load changes not fully delivered | RSS MB | CPU % | generator lag p99 ms | generator CPU % | s to connect and sync the newcomers | clients not yet synced | s waited for a steady state | storage writes/s | ms per write |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...placette.map((r) => row('placette', r)),
       ...stock.map((r) => row('stock', r)),
       ...ephemeral.map((r) => row('placette, no storage IDs', r)),
@@ -494,7 +524,7 @@ export const relayLoad: Scenario = {
           (r.probeCut ? `; the probe lost its sockets ${r.probeCut} times` : '') +
           '.',
       )
-    if (!firstMiss && unfilled && unfilled.p95 <= 200 && !dropped(unfilled))
+    if (!firstMiss && unfilled && unfilled.p95 <= 200 && !dropped(unfilled) && !unfilled.busyRefusals)
       notes.push(
         `At the ${unfilled.aimed.toLocaleString('en')} step the generator joined only ${unfilled.connected.toLocaleString('en')} clients within its time budget ` +
           `(probe p95 there: ${unfilled.p95.toFixed(0)} ms): past that, this machine measures the generator, not the relay.`,
@@ -503,7 +533,12 @@ export const relayLoad: Scenario = {
       if (r && r.connected < r.aimed)
         notes.push(
           `At the ${t}-client step only ${r.connected.toLocaleString('en')} clients had joined the ${name} within the step's time budget ` +
-            `(${r.connectSeconds.toFixed(0)} s for the step; each join is 21 document syncs); its figures "at ${t} clients" are for that many.`,
+            `(${r.connectSeconds.toFixed(0)} s for the step; each join is 21 document syncs)` +
+            (r.busyRefusals
+              ? `: the relay turned joins away ${r.busyRefusals.toLocaleString('en')} times, saturated or taking newcomers at its rate (sync-server/admission.ts), ` +
+                `and served the ones it took at ${p95(r)} (probe)`
+              : '') +
+            `; its figures "at ${t} clients" are for that many.`,
         )
     if (firstMiss) {
       const w = firstMiss
@@ -546,10 +581,12 @@ export const relayLoad: Scenario = {
         `two pairs of clients with storage IDs, each changing a document of its own every 250 ms, timed to its arrival at the partner ` +
         `through the same server; the load's clients also time each change to each of the ${MEMBERS - 1} other members (an upper bound: ` +
         `the generator shares the 2 cores; both are reported). Steps of ${placetteSteps.join(', ')} clients; newcomers join three neighbourhoods at a time, each once the ` +
-        `server has answered the previous one in its lane (so the ramp goes as fast as the server takes it, within a time budget); ` +
+        `server has answered the previous one in its lane (so the ramp goes as fast as the server takes it, within a time budget: 0.3 s per newcomer, at least 60 s, at most 180 s); ` +
         `${windowMs / 1000} s are measured per step once the newcomers synced (at most ${settleMs / 1000} s more) and the latency over 5 s windows ` +
         `is within 200 ms or stops improving (at most ${warmMs / 1000} s more: the server may still be working off what the joins left); the ramp climbs while the probe's p95 stays within 200 ms and the generator fills the step; after the first step that fails either, it goes straight to ${target.toLocaleString('en')} clients (for RSS and CPU there) and stops. RSS (max over the window) and CPU (user+system ticks) read from ` +
-        `/proc/<pid> of the server process. Each client holds its own copy of the documents it writes (its feed; the first of each neighbourhood ` +
+        `/proc/<pid> of the server process. The Placette relay runs with its default admission (--busy-utilization 70, sync-server/admission.ts): ` +
+        `saturated, or past the rate at which it takes newcomers, it turns a new socket away with close code 4503 and a delay, and the load's clients ` +
+        `come back when told, as the app does (joins turned away are counted per step). Each client holds its own copy of the documents it writes (its feed; the first of each neighbourhood ` +
         `also the neighbourhood document) and follows the others without a copy: it answers each change the server sends as a device that applied ` +
         `it would (bench/lib/raw-peer.ts, \`follow\`), so the server does the same work while the generator does a fraction of it. All clients run ` +
         `in one generator process beside the server (its own event-loop delay and CPU are reported per step). Last, the same clients at a pace ` +

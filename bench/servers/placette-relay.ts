@@ -5,8 +5,8 @@ import { createRelay } from '../../sync-server/relay.ts'
 import { serveChild } from './child.ts'
 
 serveChild(async ({ dataDir, staticDir }) => {
-  // Eviction of idle documents as configured in production, or as a scenario sets it (environment).
-  const { evictIdleMs, maxDocumentsInMemory } = parseConfig([], process.env)
+  // Eviction of idle documents and admission as configured in production, or as a scenario sets them (environment).
+  const { evictIdleMs, maxDocumentsInMemory, busyUtilization } = parseConfig([], process.env)
   const relay = createRelay({
     ...DEFAULT_CONFIG,
     port: 0,
@@ -19,6 +19,7 @@ serveChild(async ({ dataDir, staticDir }) => {
     access: 'open',
     evictIdleMs,
     maxDocumentsInMemory,
+    busyUtilization,
   })
   await relay.ready
   return { port: relay.address().port, close: () => relay.close() }
