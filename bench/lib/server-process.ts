@@ -4,7 +4,7 @@
  * reads the child's RSS and CPU time from /proc, and asks it over IPC to collect garbage.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -85,6 +85,8 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   })
   const lines: string[] = []
   const keep = (chunk: Buffer) => {
+    // BENCH_SERVER_LOG=<file> keeps every server child's output there (with PLACETTE_LOG_LEVEL=debug the relay logs each socket's open and close).
+    if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, chunk)
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(line.slice(0, 500))
     if (lines.length > 40) lines.splice(0, lines.length - 40)
   }

@@ -39,6 +39,8 @@ interface StepResult {
   clients: number
   /** Clients whose join handshake completed. */
   connected: number
+  /** The same when the relay's open sockets were read, at the end of the window (turned-away clients may join later). */
+  connectedAtEnd: number
   /** Joins the relay turned away as busy during the step (each tried again later, as the app does). */
   busyRefusals: number
   neighbourhoods: number
@@ -79,7 +81,7 @@ interface StepResult {
  * Sockets gone by the end of a step's window (the probe's included): the relay dropped them (a
  * slow-consumer cut, or pings unanswered while it was behind). 0 for a server without /metrics.
  */
-const dropped = (r: StepResult): number => (Number.isFinite(r.open) ? Math.max(0, r.connected + PROBE_SOCKETS - r.open) : 0)
+const dropped = (r: StepResult): number => (Number.isFinite(r.open) ? Math.max(0, r.connectedAtEnd + PROBE_SOCKETS - r.open) : 0)
 
 /** From the Placette relay's /metrics: storage writes and their seconds, slow-consumer cuts, open sockets (NaN elsewhere). */
 async function relayMetrics(server: ServerChild): Promise<{ count: number; seconds: number; shed: number; open: number }> {
@@ -304,6 +306,7 @@ async function step(
   const own = process.cpuUsage(own0)
   const generatorCpuPercent = ((own.user + own.system) / 1e6 / elapsed) * 100
   const metrics1 = await relayMetrics(server)
+  const connectedAtEnd = load.connected
   // Give the window's changes time to arrive (what never comes is counted as not fully delivered).
   const graceUntil = performance.now() + 10_000
   while (load.pending.size && performance.now() < graceUntil) await sleep(100)
@@ -314,6 +317,7 @@ async function step(
     aimed: clients,
     clients: load.peers.length,
     connected: load.connected,
+    connectedAtEnd,
     busyRefusals: load.refusedBusy - refused0,
     neighbourhoods: load.neighbourhoods,
     p50,
@@ -520,7 +524,7 @@ export const relayLoad: Scenario = {
           (r.samples ? `probe p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms` : 'not one probe change arrived within the window') +
           (r.loadSamples ? '' : ', no change of the load reached its members') +
           (r.unsettled ? `, ${r.unsettled} newcomers had not finished their first sync after ${settleMs / 1000} s` : '') +
-          (dropped(r) ? `; ${r.open} of its ${r.connected + PROBE_SOCKETS} sockets were still open at the end of the window (${r.shed} cut as slow consumers; the rest most likely dropped by its keep-alive, pings unanswered for 30 s while it was behind on its inbound frames)` : '') +
+          (dropped(r) ? `; ${r.open} of its ${r.connectedAtEnd + PROBE_SOCKETS} sockets were still open at the end of the window (${r.shed} cut as slow consumers; the rest most likely dropped by its keep-alive, pings unanswered for 30 s while it was behind on its inbound frames)` : '') +
           (r.probeCut ? `; the probe lost its sockets ${r.probeCut} times` : '') +
           '.',
       )

@@ -6,14 +6,14 @@ import { serveChild } from './child.ts'
 
 serveChild(async ({ dataDir, staticDir }) => {
   // Eviction of idle documents and admission as configured in production, or as a scenario sets them (environment).
-  const { evictIdleMs, maxDocumentsInMemory, busyUtilization } = parseConfig([], process.env)
+  const { evictIdleMs, maxDocumentsInMemory, busyUtilization, logLevel } = parseConfig([], process.env)
   const relay = createRelay({
     ...DEFAULT_CONFIG,
     port: 0,
     host: '127.0.0.1',
     dataDir,
     staticDir: staticDir ?? join(dataDir, 'no-static-folder'),
-    logLevel: 'warn',
+    logLevel: process.env.PLACETTE_LOG_LEVEL ? logLevel : 'warn',
     // The bench's devices and peers do not sign in yet: the relay's gate (access/gate.ts) is left out
     // of these figures, and said so in BENCHMARKS.md.
     access: 'open',
