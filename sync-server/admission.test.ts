@@ -53,6 +53,20 @@ describe('Admission', () => {
     expect(changes).toEqual([true, false])
   })
 
+  it('opens again a fixed margin under the threshold it was given', () => {
+    let next = 0
+    const admission = new Admission({ busyAbove: 0.9 }, () => next)
+    const feed = (v: number) => {
+      next = v
+      for (let i = 0; i < WINDOW; i++) admission.sample()
+    }
+    feed(0.95)
+    feed(0.8)
+    expect(admission.busy).toBe(true)
+    feed(0.7)
+    expect(admission.busy).toBe(false)
+  })
+
   it('reports the mean over the last window', () => {
     const { admission, feed } = fed()
     expect(admission.utilization).toBe(0)

@@ -34,7 +34,7 @@ export const WINDOW = 5
 export interface AdmissionPolicy {
   /** Mean event-loop utilization (0–1) over the window at which new sockets are refused. */
   busyAbove: number
-  /** Mean utilization under which they are taken again. */
+  /** Mean utilization under which they are taken again; default {@link HYSTERESIS} below `busyAbove`. */
   freeBelow: number
   /** The delay a device refused for saturation is told to wait, in seconds (it adds its own jitter). */
   retryAfterSeconds: number
@@ -46,9 +46,12 @@ export interface AdmissionPolicy {
   rateRetryAfterSeconds: number
 }
 
+/** How far under `busyAbove` the utilization must fall before the door opens again. */
+export const HYSTERESIS = 0.15
+
 export const DEFAULT_ADMISSION: AdmissionPolicy = {
   busyAbove: 0.7,
-  freeBelow: 0.55,
+  freeBelow: 0.7 - HYSTERESIS,
   retryAfterSeconds: 30,
   admitsPerSecond: 20,
   minAdmitsPerSecond: 1,
@@ -84,7 +87,8 @@ export class Admission {
   readonly #now: () => number
 
   constructor(policy: Partial<AdmissionPolicy> = {}, sampler: UtilizationSampler = eventLoopSampler(), now: () => number = () => performance.now()) {
-    this.#policy = { ...DEFAULT_ADMISSION, ...policy }
+    const busyAbove = policy.busyAbove ?? DEFAULT_ADMISSION.busyAbove
+    this.#policy = { ...DEFAULT_ADMISSION, freeBelow: busyAbove - HYSTERESIS, ...policy }
     this.#sampler = sampler
     this.#now = now
     this.#tokens = this.#policy.admitsPerSecond

@@ -103,7 +103,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
   // Saturated, the relay turns newcomers away rather than take work it cannot do (admission.ts).
-  const admission = deps.admission ?? (config.busyUtilization > 0 ? new Admission({ busyAbove: config.busyUtilization / 100, freeBelow: (config.busyUtilization - 15) / 100 }) : undefined)
+  const admission = deps.admission ?? (config.busyUtilization > 0 ? new Admission({ busyAbove: config.busyUtilization / 100 }) : undefined)
   const network = new WsServerAdapter({
     maxFrameBytes: config.maxFrameBytes,
     log,
