@@ -1,3 +1,4 @@
+import { next as A } from '@automerge/automerge'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Repo, cbor } from '@automerge/automerge-repo'
 import { DataChannelAdapter } from './webrtc-adapter.ts'
@@ -60,7 +61,7 @@ describe('sync over a data channel', () => {
     await waitFor(() => doc.doc().from === 'b', { message: 'a sees b’s change' })
   })
 
-  it('cuts off a peer that sends garbage, and a peer that speaks for someone else', async () => {
+  it('cuts off a peer that sends garbage, a peer that speaks for someone else, and one that sends a sync message Automerge would panic on', async () => {
     const { a, ca, cb } = linked()
     await waitFor(() => a.peers.length > 0, { message: 'introduced' })
     const closed = new Promise((resolve) => cb.addEventListener('close', resolve))
@@ -73,6 +74,15 @@ describe('sync over a data channel', () => {
     const forged = cbor.encode({ type: 'sync', senderId: 'someone-else', targetId: again.b.peerId, documentId: '2j9knpCseyhnK8izDmLpGP5WMdZQ', data: new Uint8Array([1]) })
     for (const c of splitMessage(7, forged)) again.ca.send(c)
     await closed2
+
+    // A sync message Automerge would take and then panic on (shared/sync-payload.ts), in its own name.
+    const third = linked()
+    await waitFor(() => third.a.peers.length > 0 && third.b.peers.length > 0, { message: 'introduced' })
+    const closed3 = new Promise((resolve) => third.cb.addEventListener('close', resolve))
+    const poisoned = A.encodeSyncMessage({ heads: [], need: [], have: [{ lastSync: [], bloom: Uint8Array.from([1, 0, 7]) }], changes: [] })
+    const message = cbor.encode({ type: 'sync', senderId: third.a.peerId, targetId: third.b.peerId, documentId: '2j9knpCseyhnK8izDmLpGP5WMdZQ', data: poisoned })
+    for (const c of splitMessage(8, message)) third.ca.send(c)
+    await closed3
   })
 })
 

@@ -1,4 +1,5 @@
 import { NetworkAdapter, cbor, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import { syncPayloadProblem } from '../../shared/sync-payload.ts'
 import { PROTOCOL_VERSION, parseClientMessage, type JoinMessage, type PeerIdString } from '../../shared/protocol.ts'
 import { Reassembler, splitMessage } from './chunks.ts'
 
@@ -97,6 +98,7 @@ export class DataChannelAdapter extends NetworkAdapter {
     const parsed = parseClientMessage(decoded)
     if (!parsed.ok) return this.disconnect()
     const message = parsed.message
+    if (syncPayloadProblem(message)) return this.disconnect()
     if (message.type === 'join') {
       if (this.#remotePeerId) return // already introduced
       this.#remotePeerId = message.senderId as unknown as PeerId

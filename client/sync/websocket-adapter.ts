@@ -7,6 +7,7 @@ import {
   type JoinMessage,
   type PeerIdString,
 } from '../../shared/protocol.ts'
+import { syncPayloadProblem } from '../../shared/sync-payload.ts'
 import { announcesFeature, isPersistedHeadsFrame, parsePersistedHeads, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 import type { DigestRequest } from '../../shared/heads-digest.ts'
 import { CATCH_UP_FEATURE } from '../../shared/catch-up.ts'
@@ -305,6 +306,8 @@ export class RelayAdapter extends NetworkAdapter {
     const parsed = parseServerMessage(decoded)
     if (!parsed.ok) return
     const message = parsed.message
+    // A relay is run by someone else: a sync payload Automerge would choke on is dropped like garbage.
+    if (syncPayloadProblem(message)) return
     if (message.type === 'peer') {
       this.#attempt = 0
       this.#remotePeerId = message.senderId as unknown as PeerId

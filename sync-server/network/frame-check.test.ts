@@ -55,6 +55,12 @@ describe('checkFrame', () => {
     expect(checkFrame(cbor.encode(bad), true, ME)).toMatchObject({ ok: false, code: CloseCode.malformed })
   })
 
+  it('refuses a sync message Automerge would accept and then panic on (a Bloom filter with entries and no bits)', () => {
+    const decoded = A.decodeSyncMessage(sync().data)
+    const poisoned = A.encodeSyncMessage({ ...decoded, have: [{ lastSync: [], bloom: Uint8Array.from([1, 0, 7]) }] })
+    expect(checkFrame(cbor.encode({ ...sync(), data: poisoned }), true, ME)).toMatchObject({ ok: false, code: CloseCode.malformed, detail: 'sync payload has a Bloom filter with entries but no bits' })
+  })
+
   it('refuses a document ID that fails its checksum', () => {
     const id = docId()
     const flipped = id.slice(0, -1) + (id.endsWith('2') ? '3' : '2')

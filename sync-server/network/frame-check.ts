@@ -3,10 +3,10 @@
  * tested without a socket. automerge-repo 2.5.6's own server adapter can throw out of its message
  * handler on a malformed frame and kill the process; here nothing a client sends can throw.
  */
-import { decodeSyncMessage } from '@automerge/automerge'
 import { cbor, isValidDocumentId } from '@automerge/automerge-repo'
 import { CloseCode, parseClientMessage, type FromClientMessage, type PeerIdString } from '../../shared/protocol.ts'
 import { Reason } from '../../shared/errors.ts'
+import { syncPayloadProblem } from '../../shared/sync-payload.ts'
 
 export type FrameVerdict =
   | { ok: true; message: FromClientMessage }
@@ -45,13 +45,8 @@ export function checkFrame(frame: Uint8Array, isBinary: boolean, joinedAs: PeerI
 
   if ('documentId' in message && typeof message.documentId === 'string' && !isValidDocumentId(message.documentId))
     return violation('documentId fails its checksum')
-  if ((message.type === 'sync' || message.type === 'request') && message.data) {
-    // The repo would hand these bytes to Automerge; make sure they are a sync message at all.
-    try {
-      decodeSyncMessage(message.data)
-    } catch {
-      return malformed(`${message.type} payload is not an Automerge sync message`)
-    }
-  }
+  // The repo would hand these bytes to Automerge: a sync message it can take without harm, or nothing.
+  const problem = syncPayloadProblem(message)
+  if (problem) return malformed(`${message.type} payload ${problem}`)
   return { ok: true, message }
 }

@@ -27,6 +27,9 @@ describe('checkUpstreamFrame', () => {
     expect(checkUpstreamFrame(new Uint8Array([0xff, 0xfe, 0x00]), true, ME, UP)).toMatchObject({ ok: false, code: CloseCode.malformed })
     expect(checkUpstreamFrame(cbor.encode(sync()), false, ME, UP)).toMatchObject({ ok: false, code: CloseCode.malformed })
     expect(check(sync({ data: new Uint8Array([1, 2, 3]) }))).toMatchObject({ ok: false, code: CloseCode.malformed })
+    // A sync message Automerge would take and then panic on (shared/sync-payload.ts).
+    const poisoned = A.encodeSyncMessage({ ...A.decodeSyncMessage(syncData()), have: [{ lastSync: [], bloom: Uint8Array.from([1, 0, 7]) }] })
+    expect(check(sync({ data: poisoned }))).toMatchObject({ ok: false, code: CloseCode.malformed, detail: 'sync payload has a Bloom filter with entries but no bits' })
   })
 
   it('refuses document messages before the peer answer, from anyone but the upstream, or with a bad document ID', () => {

@@ -3,9 +3,9 @@
  * refusal is unit tested without a socket. An upstream is another relay, run by someone else: its
  * frames are as untrusted as a client's, and nothing it sends may throw out of the adapter.
  */
-import { decodeSyncMessage } from '@automerge/automerge'
 import { cbor, isValidDocumentId } from '@automerge/automerge-repo'
 import { Reason } from '../../shared/errors.ts'
+import { syncPayloadProblem } from '../../shared/sync-payload.ts'
 import { CloseCode, parseServerMessage, type DocMessage, type ErrorMessage, type PeerIdString, type PeerMessage } from '../../shared/protocol.ts'
 
 export type UpstreamVerdict =
@@ -58,12 +58,7 @@ export function checkUpstreamFrame(frame: Uint8Array, isBinary: boolean, self: P
   if (message.senderId !== upstream) return violation('senderId is not the upstream')
   if (message.targetId !== self) return { ok: 'ignore', detail: 'for another peer' }
   if (!isValidDocumentId(message.documentId)) return violation('documentId fails its checksum')
-  if ((message.type === 'sync' || message.type === 'request') && message.data) {
-    try {
-      decodeSyncMessage(message.data)
-    } catch {
-      return malformed(`${message.type} payload is not an Automerge sync message`)
-    }
-  }
+  const problem = syncPayloadProblem(message)
+  if (problem) return malformed(`${message.type} payload ${problem}`)
   return { ok: true, message }
 }

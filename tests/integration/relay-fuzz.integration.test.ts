@@ -6,6 +6,10 @@
  * document next to them. The relay must not exit, must keep its memory bounded, and must close only
  * the offending socket, with one of its named close codes.
  *
+ * Runs with FUZZ_SEED 1958724696 and 1246062501 once left the good clients' document stuck for good:
+ * a mutated sync message with a Bloom filter Automerge takes and then panics on (shared/sync-payload.ts).
+ * Every run now aims such frames at that document (the `poisonedBloom` offence).
+ *
  * Each fuzzing socket follows a script drawn from its own seed, printed on failure: add it to
  * REGRESSION_SEEDS to replay it in every later run. FUZZ_FRAMES (default 100,000) and FUZZ_SEED
  * (random, printed) extend or replay a run.
@@ -19,6 +23,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createClientSync, type ClientSync } from '../../client/sync/repo.ts'
 import { CloseCode } from '../../shared/protocol.ts'
+import { syncPayloadProblem } from '../../shared/sync-payload.ts'
 import { nodeClient, type NodeClient } from '../helpers/node-client.ts'
 import { startRelayProcess, type RelayProcess } from '../helpers/relay-process.ts'
 import { waitFor } from '../helpers/wait-for.ts'
@@ -106,22 +111,12 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
         frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: docId(), data: sample() }))
         break
       case 'mutatedSync': {
-        // Mutated until it still reads as a sync message: the relay must then survive what Automerge makes of it.
+        // Mutated until it still reads as a sync message the relay takes: it must then survive what
+        // Automerge makes of it.
         let data = mutate(rng, sample())
-        for (let tries = 0; tries < 20; tries++) {
-          try {
-            A.decodeSyncMessage(data)
-            break
-          } catch {
-            data = mutate(rng, sample())
-          }
-        }
-        try {
-          A.decodeSyncMessage(data)
-          frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: docId(), data }))
-        } catch {
-          // Not a sync message: that would close the socket; kept for the offences.
-        }
+        for (let tries = 0; tries < 20 && syncPayloadProblem({ type: 'sync', data }); tries++) data = mutate(rng, sample())
+        // Otherwise the relay would close the socket: kept for the offences.
+        if (!syncPayloadProblem({ type: 'sync', data })) frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: docId(), data }))
         break
       }
       case 'request':
@@ -145,7 +140,7 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
     }
   }
   if (rng.chance(0.05)) return { frames, offends: false }
-  const offence = rng.weighted({ randomBytes: 3, mutatedCbor: 4, badSyncPayload: 3, oversized: 1, text: 1, otherSender: 2, joinAsOther: 1, beforeJoin: 2, badDocumentId: 1, unknownType: 1 })
+  const offence = rng.weighted({ randomBytes: 3, mutatedCbor: 4, badSyncPayload: 3, poisonedBloom: 1, oversized: 1, text: 1, otherSender: 2, joinAsOther: 1, beforeJoin: 2, badDocumentId: 1, unknownType: 1 })
   switch (offence) {
     case 'randomBytes':
       frames.push({ bytes: randomBytes(rng, 2000), binary: true })
@@ -158,6 +153,13 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
     case 'badSyncPayload':
       frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: docId(), data: randomBytes(rng, 300) }))
       break
+    case 'poisonedBloom': {
+      // A sync message Automerge decodes, takes, then panics answering (shared/sync-payload.ts): it once
+      // left the document it named stuck for everyone. Aimed at the good clients' document.
+      const have = [{ lastSync: [], bloom: Uint8Array.from([rng.int(1, 100), 0, rng.int(1, 10)]) }]
+      frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: victim, data: A.encodeSyncMessage({ ...A.decodeSyncMessage(sample()), have }) }))
+      break
+    }
     case 'oversized':
       frames.push({ bytes: new Uint8Array(MAX_FRAME + rng.int(1, 4096)), binary: true })
       break
