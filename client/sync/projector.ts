@@ -291,7 +291,9 @@ export class Projector {
 
   /** The heads the relay has written to disk: a change they include is acknowledged. */
   async #onPersistedHeads(url: DocUrl, heads: string[]): Promise<void> {
-    if (!this.#handles.has(url) && !this.#own.has(url)) return
+    // A document still being found counts: the relay answers the request that finding it sends, often
+    // before the handle is ready (a phone that has only received would otherwise never have synced).
+    if (!this.#handles.has(url) && !this.#own.has(url) && !this.#loading.has(url)) return
     await this.#rememberRelayHeads(url, heads)
   }
 

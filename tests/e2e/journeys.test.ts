@@ -57,6 +57,8 @@ describe('journeys in Chromium', () => {
     await pageB.getByRole('button', { name: 'Rejoindre le quartier' }).click()
     await pageB.getByRole('article', { name: 'Conduire au marché samedi' }).waitFor()
     await expect(pageB.getByRole('article', { name: 'Conduire au marché samedi' }).textContent()).resolves.toContain('par Jeanne')
+    // Karim's phone has the board as the relay has it on disk: it says when it last synced, not "never".
+    await expect.poll(() => pageB.getByTestId('last-sync').textContent()).toMatch(/^Dernière synchronisation/)
 
     await post(pageB, { kind: 'offer', title: 'Je prête ma perceuse' })
     await pageA.getByRole('link', { name: 'Le tableau' }).click()

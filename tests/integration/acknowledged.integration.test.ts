@@ -107,6 +107,24 @@ describe('acknowledged changes', () => {
     expect(stored && state && A.hasHeads(stored, state.relayHeads)).toBe(true)
   })
 
+  it('give a device that has only received a time it last synced with the relay', async () => {
+    const r = await relay()
+    // Jeanne's board is on the relay's disk.
+    const jeanne = await offlinePost(r.wsUrl)
+    jeanne.goOnline()
+    await waitFor(async () => (await jeanne.pendingCount()) === 0, { message: 'Jeanne’s board is on the relay' })
+
+    // Paul's phone joins it and writes nothing: it only receives.
+    const sync = app(r)
+    const { db, projector } = indexed(sync)
+    const before = Date.now()
+    await projector.watchNeighbourhood(jeanne.neighbourhood)
+    await waitFor(async () => (await db.posts.count()) === 1, { message: 'Paul sees Jeanne’s post' })
+    // Not "never synced": it has the board as the relay has it on disk.
+    const last = await waitFor(async () => (await db.settings.get('lastRelaySync'))?.value as number | undefined, { message: 'a last sync is recorded' })
+    expect(last).toBeGreaterThanOrEqual(before)
+  })
+
   it('fall back, with a relay that does not report its writes, to the heads its sync messages claim', async () => {
     const stock = await stockRelay()
     const device = await offlinePost(stock.url)
@@ -119,11 +137,8 @@ describe('acknowledged changes', () => {
   })
 })
 
-/** A device that wrote a post while offline, with the app's projector over its own feed. */
-async function offlinePost(relayUrl: string) {
-  const device = new FakeDevice()
-  const sync = createClientSync({ relayUrl, WebSocket: WebSocket as never, events: device as never })
-  cleanups.push(() => sync.repo.shutdown())
+/** The app's index and projector over a device's documents, as the app runs them. */
+function indexed(sync: ClientSync): { db: ReturnType<typeof openDb>; projector: Projector } {
   const db = openDb(`ack-${randomId()}`)
   const projector = new Projector(sync.repo, db, sync.relay)
   cleanups.push(async () => {
@@ -131,6 +146,15 @@ async function offlinePost(relayUrl: string) {
     projector.stop()
     db.close()
   })
+  return { db, projector }
+}
+
+/** A device that wrote a post while offline, with the app's projector over its own feed. */
+async function offlinePost(relayUrl: string) {
+  const device = new FakeDevice()
+  const sync = createClientSync({ relayUrl, WebSocket: WebSocket as never, events: device as never })
+  cleanups.push(() => sync.repo.shutdown())
+  const { db, projector } = indexed(sync)
   const me = newMemberId()
   const n = sync.repo.create<NeighbourhoodDoc>()
   const feed = sync.repo.create<FeedDoc>(newFeed(n.url as DocUrl, me))
@@ -149,6 +173,7 @@ async function offlinePost(relayUrl: string) {
     sync,
     db,
     feed,
+    neighbourhood: n.url as DocUrl,
     goOnline: () => device.goOnline(),
     pendingPost: async () => (await db.posts.toArray()).find((p) => p.id === id)?.pending,
     pendingCount: async () => (await db.settings.get('pendingChanges'))?.value,
