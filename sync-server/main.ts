@@ -1,6 +1,7 @@
 /** The relay's entry point: `npm run relay -- --port 3000` (options in sync-server/README.md). */
 import { networkInterfaces } from 'node:os'
 import { parseConfig, USAGE, wantsHelp } from './config.ts'
+import { routeLibraryOutput } from './library-output.ts'
 import { createLogger } from './log.ts'
 import { createRejectionHandler } from './rejections.ts'
 import { createRelay } from './relay.ts'
@@ -20,6 +21,8 @@ try {
 const log = createLogger({ level: config.logLevel })
 // A bug in a dependency must be logged, not take every neighbourhood offline; systemd restarts us on a crash.
 process.on('unhandledRejection', createRejectionHandler(log))
+// automerge-repo reports with console.log: into the JSON log, summed up (library-output.ts).
+routeLibraryOutput(log)
 
 const relay = createRelay(config, { log })
 relay.ready.then(

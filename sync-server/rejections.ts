@@ -8,26 +8,20 @@
  * frames. Logged one by one as errors, they let any client flood the log, so they are counted and
  * summed up at most once a minute, at warn level. Every other rejection is logged as an error.
  */
+import { summarizer } from './library-output.ts'
 import type { Logger } from './log.ts'
-
-const SUMMARY_EVERY_MS = 60_000
 
 const isRepoWaitTimeout = (err: unknown): boolean =>
   err instanceof Error && err.name === 'TimeoutError' && err.message.startsWith('withTimeout: timed out')
 
 export function createRejectionHandler(log: Logger, now: () => number = Date.now): (err: unknown) => void {
-  let pending = 0
-  let lastSummary = -Infinity
+  const summary = summarizer(now)
   return (err) => {
     if (!isRepoWaitTimeout(err)) {
       log.error('unhandled rejection', { err })
       return
     }
-    pending++
-    const t = now()
-    if (t - lastSummary < SUMMARY_EVERY_MS) return
-    log.warn('automerge-repo gave up waiting for documents that never loaded', { times: pending, sinceMs: Number.isFinite(lastSummary) ? t - lastSummary : undefined })
-    pending = 0
-    lastSummary = t
+    const line = summary('wait timeout')
+    if (line) log.warn('automerge-repo gave up waiting for documents that never loaded', { times: line.times, sinceMs: line.sinceMs })
   }
 }

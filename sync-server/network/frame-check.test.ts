@@ -61,6 +61,12 @@ describe('checkFrame', () => {
     expect(checkFrame(cbor.encode({ ...sync(), data: poisoned }), true, ME)).toMatchObject({ ok: false, code: CloseCode.malformed, detail: 'sync payload has a Bloom filter with entries but no bits' })
   })
 
+  it('takes presence whose payload is CBOR, and refuses presence that is not', () => {
+    const ephemeral = (data: Uint8Array) => ({ type: 'ephemeral', senderId: ME, targetId: RELAY, documentId: docId(), count: 1, sessionId: 's1', data })
+    expect(checkFrame(cbor.encode(ephemeral(cbor.encode({ v: 1, type: 'direct-offer' }))), true, ME)).toMatchObject({ ok: true })
+    expect(checkFrame(cbor.encode(ephemeral(Uint8Array.from([0x1c, 1, 2]))), true, ME)).toMatchObject({ ok: false, code: CloseCode.malformed, detail: 'ephemeral payload is not CBOR' })
+  })
+
   it('refuses a document ID that fails its checksum', () => {
     const id = docId()
     const flipped = id.slice(0, -1) + (id.endsWith('2') ? '3' : '2')

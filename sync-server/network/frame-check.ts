@@ -48,5 +48,13 @@ export function checkFrame(frame: Uint8Array, isBinary: boolean, joinedAs: PeerI
   // The repo would hand these bytes to Automerge: a sync message it can take without harm, or nothing.
   const problem = syncPayloadProblem(message)
   if (problem) return malformed(`${message.type} payload ${problem}`)
+  if (message.type === 'ephemeral' && message.data) {
+    // automerge-repo decodes it as CBOR before passing it on; garbage would only throw inside the repo.
+    try {
+      cbor.decode(message.data)
+    } catch {
+      return malformed('ephemeral payload is not CBOR')
+    }
+  }
   return { ok: true, message }
 }

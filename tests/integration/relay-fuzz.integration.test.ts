@@ -126,7 +126,8 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
         frames.push(bin({ type: 'sync', senderId: me, targetId: rng.id('relay-', 12), documentId: docId(), data: sample() }))
         break
       case 'ephemeral':
-        frames.push(bin({ type: 'ephemeral', senderId: me, targetId: relayPeerId, documentId: rng.pick(POOL), count: rng.int(0, 1e6), sessionId: rng.id('s', 8), data: randomBytes(rng, 64) }))
+        // Presence as automerge-repo sends it: CBOR, whatever it says.
+        frames.push(bin({ type: 'ephemeral', senderId: me, targetId: relayPeerId, documentId: rng.pick(POOL), count: rng.int(0, 1e6), sessionId: rng.id('s', 8), data: cbor.encode({ v: rng.int(0, 3), type: rng.id('t', 6), blob: randomBytes(rng, 64) }) }))
         break
       case 'unavailable':
         frames.push(bin({ type: 'doc-unavailable', senderId: me, targetId: relayPeerId, documentId: rng.pick(POOL) }))
@@ -140,7 +141,7 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
     }
   }
   if (rng.chance(0.05)) return { frames, offends: false }
-  const offence = rng.weighted({ randomBytes: 3, mutatedCbor: 4, badSyncPayload: 3, poisonedBloom: 1, oversized: 1, text: 1, otherSender: 2, joinAsOther: 1, beforeJoin: 2, badDocumentId: 1, unknownType: 1 })
+  const offence = rng.weighted({ randomBytes: 3, mutatedCbor: 4, badSyncPayload: 3, poisonedBloom: 1, badPresence: 1, oversized: 1, text: 1, otherSender: 2, joinAsOther: 1, beforeJoin: 2, badDocumentId: 1, unknownType: 1 })
   switch (offence) {
     case 'randomBytes':
       frames.push({ bytes: randomBytes(rng, 2000), binary: true })
@@ -160,6 +161,10 @@ function script(seed: number, relayPeerId: string, victim: string): { frames: Fr
       frames.push(bin({ type: 'sync', senderId: me, targetId: relayPeerId, documentId: victim, data: A.encodeSyncMessage({ ...A.decodeSyncMessage(sample()), have }) }))
       break
     }
+    case 'badPresence':
+      // Not CBOR (0x1c is a reserved initial byte): automerge-repo threw on each, printing a dump.
+      frames.push(bin({ type: 'ephemeral', senderId: me, targetId: relayPeerId, documentId: rng.pick(POOL), count: rng.int(0, 1e6), sessionId: rng.id('s', 8), data: Uint8Array.from([0x1c, ...randomBytes(rng, 64)]) }))
+      break
     case 'oversized':
       frames.push({ bytes: new Uint8Array(MAX_FRAME + rng.int(1, 4096)), binary: true })
       break
@@ -313,6 +318,15 @@ describe('the relay under fuzzing', () => {
 
     const exits = relay.child.exitCode ?? relay.child.signalCode
     const logged = relay.lines.filter((l) => l.includes('"level":"error"'))
+    // The log stays one JSON object per line: what automerge-repo prints is routed into it (library-output.ts).
+    const notJson = relay.lines.filter((l) => {
+      try {
+        return typeof JSON.parse(l) !== 'object'
+      } catch {
+        return true
+      }
+    })
+    const librarySaid = relay.lines.filter((l) => l.includes('"msg":"a library said"')).length
     // automerge-repo's uncaught 60-s waits (sync-server/rejections.ts, sync-server/README.md): counted, not errors.
     const waits = relay.lines
       .filter((l) => l.includes('gave up waiting for documents'))
@@ -324,6 +338,7 @@ describe('the relay under fuzzing', () => {
         `  relay exits: ${exits === null ? 0 : 1}; RSS ${mb(rssBefore)} MB after warm-up, ${mb(rssAfter)} MB at the end`,
         `  good clients: ${rounds} changes seen through the relay during the fuzzing, worst lag ${worstLagMs.toFixed(0)} ms, drops ${drops.length}`,
         `  sockets closed unexpectedly: ${unexpected.length}; errors logged by the relay: ${logged.length}; automerge-repo wait timeouts: ${waits}`,
+        `  log lines: ${relay.lines.length}, not JSON: ${notJson.length}; library output summed up in ${librarySaid} lines`,
       ].join('\n'),
     )
     for (const u of unexpected.slice(0, 10)) console.log(`  unexpected: socket seed ${u.seed} (add it to REGRESSION_SEEDS) closed with ${u.close ?? 'nothing'} (offence: ${u.offence ?? 'none'}, ${u.sent} frames sent)`)
@@ -335,6 +350,7 @@ describe('the relay under fuzzing', () => {
     expect(unexpected).toEqual([])
     expect(drops).toEqual([])
     expect(logged).toEqual([])
+    expect(notJson.slice(0, 3)).toEqual([])
     // Bounded, generously: automerge-repo keeps some state per peer it met and per pending 60-s wait
     // (see the RSS at each checkpoint above); a leak per frame would be far beyond this.
     expect(rssAfter).toBeLessThan(rssBefore + 384 * 2 ** 20)
