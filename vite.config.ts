@@ -2,13 +2,15 @@ import { defineConfig } from 'vite'
 import solid from 'vite-plugin-solid'
 import { VitePWA } from 'vite-plugin-pwa'
 import { communesPlugin } from './scripts/communes.ts'
+import { precompressPlugin } from './scripts/precompress.ts'
 
 // The communes list, emitted by scripts/communes.ts as assets/communes-<hash>.txt.
 const COMMUNES_GLOB = 'assets/communes-*.txt'
 const COMMUNES_URL = /\/assets\/communes-[^/]*\.txt$/
 
-// The PWA: Solid, the communes list as a virtual module, and a service worker that precaches the whole
-// app (Automerge's wasm included) so it opens and works offline from the second visit on.
+// The PWA: Solid, the communes list as a virtual module, a service worker that precaches the whole app
+// (Automerge's wasm included) so it opens and works offline from the second visit on, and brotli and
+// gzip copies of every file for the relay to serve as they are (scripts/precompress.ts).
 export default defineConfig({
   root: 'client',
   publicDir: '../public',
@@ -68,5 +70,7 @@ export default defineConfig({
         skipWaiting: true,
       },
     }),
+    // Last: brotli and gzip copies of everything above, the service worker included.
+    precompressPlugin(),
   ],
 })

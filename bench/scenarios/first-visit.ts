@@ -2,10 +2,10 @@
  * First visit: a fresh Chromium profile opens the app served by the relay; everything it downloads
  * (the page, then what the service worker precaches) is summed by part: the app itself, the communes
  * list, Automerge's wasm, the map. Sizes are given as Chromium received them (brotli from the relay)
- * and, per part, as brotli and gzip files (the relay's own settings: brotli quality 11, gzip level 9).
+ * and, per part, as brotli and gzip files (the build's precompressed brotli, quality 11, which the relay
+ * serves; gzip level 9).
  */
 import { readFileSync, statSync } from 'node:fs'
-import { get } from 'node:http'
 import { join } from 'node:path'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { launchBrowser } from '../../tests/e2e/browser.ts'
@@ -29,32 +29,6 @@ interface Fetched {
   path: string
   /** Bytes on the wire: body as received (compressed) plus headers; 0 when served from Chromium's cache. */
   transferred: number
-}
-
-/** The size of a response body as sent (still compressed), on a fresh connection. */
-function bodyBytes(url: string, encoding: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { headers: { 'accept-encoding': encoding }, agent: false }, (res) => {
-      let n = 0
-      res.on('data', (chunk: Buffer) => (n += chunk.byteLength))
-      res.on('end', () => resolve(n))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-  })
-}
-
-/** Asks the relay for every file with brotli once, and waits for its background best-quality brotli of the wasm. */
-async function warmRelay(server: ServerChild, dir: string, paths: string[]): Promise<void> {
-  const wasm = paths.find((p) => p.endsWith('.wasm'))
-  for (const p of paths) await bodyBytes(server.url + p, 'br')
-  if (!wasm) return
-  const best = brotliCompressSync(readFileSync(join(dir, wasm)), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).byteLength
-  const deadline = performance.now() + 120_000
-  while (performance.now() < deadline) {
-    if ((await bodyBytes(server.url + wasm, 'br')) <= best * 1.02) return
-    await sleep(1000)
-  }
 }
 
 async function visit(server: ServerChild): Promise<Fetched[]> {
@@ -96,12 +70,6 @@ export const firstVisit: Scenario = {
     const totals: number[] = []
     let fetched: Fetched[] = []
     try {
-      if (!ctx.quick) {
-        ctx.log('first-visit: a first visit to find what the app downloads')
-        const paths = [...new Set((await visit(server)).map((f) => f.path))]
-        ctx.log('first-visit: warming the relay’s brotli cache (best quality is made in the background)')
-        await warmRelay(server, build.dir, paths.filter((p) => p !== '/'))
-      }
       for (let run = 0; run < runs; run++) {
         ctx.log(`first-visit: fresh Chromium profile, run ${run + 1}/${runs}`)
         fetched = await visit(server)
@@ -114,8 +82,15 @@ export const firstVisit: Scenario = {
     const files = [...new Set(fetched.map((f) => (f.path === '/' ? '/index.html' : f.path)))]
     const sizes = { raw: new Map<Part, number>(), br: new Map<Part, number>(), gzip: new Map<Part, number>(), files: new Map<Part, number>() }
     const add = (m: Map<Part, number>, part: Part, n: number) => m.set(part, (m.get(part) ?? 0) + n)
-    // Brotli's best quality takes seconds on the 3.6 MB wasm: --quick only checks the path.
-    const quality = ctx.quick ? 5 : 11
+    // What the relay sends: the build's best-quality copy (scripts/precompress.ts); a file without one
+    // (under 512 B) is compressed here as the relay would at its best.
+    const brotliSize = (file: string, body: Buffer) => {
+      try {
+        return statSync(file + '.br').size
+      } catch {
+        return brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength } }).byteLength
+      }
+    }
     for (const path of files) {
       const file = join(build.dir, path)
       let body: Buffer
@@ -128,7 +103,7 @@ export const firstVisit: Scenario = {
       const part = partOf(path)
       add(sizes.files, part, 1)
       add(sizes.raw, part, body.byteLength)
-      add(sizes.br, part, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength } }).byteLength)
+      add(sizes.br, part, brotliSize(file, body))
       add(sizes.gzip, part, gzipSync(body, { level: 9 }).byteLength)
     }
     const mb = (n: number) => n / 1e6
@@ -160,11 +135,11 @@ export const firstVisit: Scenario = {
     }
     return {
       method:
-        `The app (${build.how}) is served by the Placette relay (its static handler: brotli or gzip chosen per request; the best brotli ` +
-        `is made in the background after a first fast one, so the relay is warmed first${ctx.quick ? ' — not in --quick' : ''}). A fresh Chromium context opens \`/\`, waits for the service worker to control the page and for the network to be ` +
+        `The app (${build.how}) is served by the Placette relay (its static handler: brotli or gzip chosen per request, from the copies ` +
+        `the build compressed at brotli's best quality, scripts/precompress.ts, so a relay just started serves its first visitor those). A fresh Chromium context opens \`/\`, waits for the service worker to control the page and for the network to be ` +
         `quiet for 3 s (the precache is done); Playwright reports each response's size on the wire (a file the service worker fetches again ` +
         `from Chromium's HTTP cache counts 0). By part: the distinct files of that visit, compressed here with the relay's settings ` +
-        `(brotli quality ${quality}, gzip level 9; 1 MB = 10⁶ bytes).\n\n| part | files | raw MB | gzip MB | brotli MB |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+        `(the build's brotli copies, quality 11; gzip level 9; 1 MB = 10⁶ bytes).\n\n| part | files | raw MB | gzip MB | brotli MB |\n|---|---|---|---|---|\n${rows.join('\n')}`,
       figures,
       notes,
     }

@@ -2,6 +2,10 @@
  * Serves the built PWA (`dist/`): GET and HEAD only, no way out of the folder, compressed once per
  * file and kept in memory, long-lived caching for hashed assets and revalidation for the rest (the
  * service worker and index.html must never be stale), and an SPA fallback so `/join/xyz` loads the app.
+ * The build writes a best-quality brotli and a gzip copy next to each file (scripts/precompress.ts):
+ * when they match the file they are served as they are, so a relay that just started sends its first
+ * visitor the smallest bytes (0.998 MB rather than 1.165 MB) and a Raspberry Pi does not spend minutes of
+ * CPU compressing Automerge's wasm again after every restart.
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
@@ -9,7 +13,7 @@ import { readFile, realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, posix, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
-import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib'
+import { brotliCompress, brotliDecompress, constants as zlibConstants, gunzip, gzip } from 'node:zlib'
 import type { Logger } from '../log.ts'
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -35,9 +39,11 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
 }
 
 /** Types worth compressing; images, fonts and archives are compressed already. */
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.webmanifest', '.wasm', '.svg', '.txt', '.xml', '.ico'])
+export const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.webmanifest', '.wasm', '.svg', '.txt', '.xml', '.ico'])
 /** Below this, compression headers cost about what they save. */
-const MIN_COMPRESS_BYTES = 512
+export const MIN_COMPRESS_BYTES = 512
+/** Suffixes of the copies the build writes next to each compressible file (scripts/precompress.ts). */
+export const PRECOMPRESSED: Readonly<Record<Encoding, string>> = { br: '.br', gzip: '.gz' }
 /** Larger files are streamed as they are, not held in memory (e.g. a map area pack). */
 const MAX_CACHED_BYTES = 32 * 1024 * 1024
 const IMMUTABLE = 'public, max-age=31536000, immutable'
@@ -46,6 +52,8 @@ type Encoding = 'br' | 'gzip'
 
 const brotli = promisify(brotliCompress)
 const gz = promisify(gzip)
+const unbrotli = promisify(brotliDecompress)
+const gunzipped = promisify(gunzip)
 const brotliAt = (quality: number) => (data: Buffer) =>
   brotli(data, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: data.length } })
 
@@ -100,7 +108,7 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
       return
     }
 
-    const cached = await load(cache, file)
+    const cached = await load(cache, file, root, options.log)
     const compressible = COMPRESSIBLE.has(ext) && cached.size >= MIN_COMPRESS_BYTES
     const encoding = compressible ? pickEncoding(req.headers['accept-encoding']) : undefined
     if (compressible) headers.Vary = 'Accept-Encoding'
@@ -150,7 +158,11 @@ async function isDir(path: string): Promise<boolean> {
 
 /** The file for a URL path, only if it is a regular file that really lies inside the root (no symlink out). */
 async function findFile(root: string, urlPath: string): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
-  const candidate = join(root, ...urlPath.split('/'))
+  return fileIn(root, join(root, ...urlPath.split('/')))
+}
+
+/** `candidate` (an absolute path), only if it is a regular file that really lies inside the root. */
+async function fileIn(root: string, candidate: string): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
   try {
     const [real, realRoot] = await Promise.all([realpath(candidate), realpath(root)])
     if (!real.startsWith(realRoot + sep)) return undefined
@@ -186,7 +198,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === '*' || bare(t) === bare(etag))
 }
 
-async function load(cache: Map<string, CachedFile>, file: { path: string; size: number; mtimeMs: number }): Promise<CachedFile> {
+async function load(cache: Map<string, CachedFile>, file: { path: string; size: number; mtimeMs: number }, root: string, log: Logger): Promise<CachedFile> {
   const hit = cache.get(file.path)
   // A rebuild (`npm run build` while the relay runs) changes mtime or size: read the file again.
   if (hit && hit.mtimeMs === file.mtimeMs && hit.size === file.size) return hit
@@ -198,8 +210,31 @@ async function load(cache: Map<string, CachedFile>, file: { path: string; size: 
     etag: createHash('sha256').update(body).digest('base64url').slice(0, 22),
     variants: new Map(),
   }
+  if (COMPRESSIBLE.has(extname(file.path).toLowerCase()))
+    for (const [encoding, suffix] of Object.entries(PRECOMPRESSED) as [Encoding, string][]) {
+      const packed = await precompressed(root, file, suffix, body, encoding, log)
+      if (packed) entry.variants.set(encoding, Promise.resolve(packed))
+    }
   cache.set(file.path, entry)
   return entry
+}
+
+/**
+ * The build's compressed copy of `file` (`file` + `suffix`), if it lies in the root, is not older than
+ * the file and unpacks to exactly its bytes (checked once per load: milliseconds, even for the wasm).
+ */
+async function precompressed(root: string, file: { path: string; mtimeMs: number }, suffix: string, body: Buffer, encoding: Encoding, log: Logger): Promise<Buffer | undefined> {
+  const copy = await fileIn(root, file.path + suffix)
+  if (!copy || copy.mtimeMs < file.mtimeMs) return undefined
+  try {
+    const packed = await readFile(copy.path)
+    const unpacked = await (encoding === 'br' ? unbrotli(packed) : gunzipped(packed))
+    if (unpacked.equals(body)) return packed
+    log.warn('a precompressed copy does not match its file; compressing it here instead', { path: copy.path })
+  } catch (err) {
+    log.warn('a precompressed copy could not be read; compressing it here instead', { path: copy.path, err })
+  }
+  return undefined
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * The relay with real sockets, real files and stock automerge-repo clients.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib'
 import { next as A } from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
+import { precompress } from '../../scripts/precompress.ts'
 import { CloseCode } from '../../shared/protocol.ts'
 import { rawSocket } from '../helpers/raw-socket.ts'
 import type { TestRelay } from '../helpers/relay.ts'
@@ -188,7 +189,7 @@ describe('relay: the PWA', () => {
     await writeFile(join(dist, 'assets', 'icon.png'), new Uint8Array(4096).fill(2))
     await writeFile(join(base, 'secret.txt'), 'not for the web')
     const r = await relay({ staticDir: dist })
-    return { r, index, script }
+    return { r, index, script, dist }
   }
 
   it('serves the PWA with compression and cache headers', async () => {
@@ -238,6 +239,30 @@ describe('relay: the PWA', () => {
     }
     expect((await rawGet(r.url, '/', {}, 'HEAD')).body.length).toBe(0)
     expect((await rawGet(r.url, '/', {}, 'POST')).status).toBe(405)
+  })
+
+  it('serves the build’s precompressed copies as they are, and only copies that match their file', async () => {
+    const { r, index, script, dist } = await withApp()
+    expect(await precompress(dist)).toBe(5) // index.html, x.js, sw.js, the manifest, the wasm; not the PNG
+    const best = await readFile(join(dist, 'assets', 'x.js.br'))
+    expect(brotliDecompressSync(best).toString()).toBe(script)
+    // A copy the relay would never make itself (brotli's fastest setting), to see it is the one served.
+    const mine = brotliCompressSync(script, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 0 } })
+    await writeFile(join(dist, 'assets', 'x.js.br'), mine)
+    const js = await rawGet(r.url, '/assets/x.js', { 'Accept-Encoding': 'br' })
+    expect(js.headers['content-encoding']).toBe('br')
+    expect(js.body.equals(mine)).toBe(true)
+
+    // A copy that does not unpack to its file is not served: the relay compresses the file itself.
+    await writeFile(join(dist, 'index.html.gz'), gzipSync('<p>une autre page</p>'))
+    const home = await rawGet(r.url, '/', { 'Accept-Encoding': 'gzip', Accept: 'text/html' })
+    expect(gunzipSync(home.body).toString()).toBe(index)
+    // A file changed after the build (its copies now older): the copies are ignored.
+    await writeFile(join(dist, 'sw.js'), '// a newer service worker\n'.repeat(40))
+    const later = new Date(Date.now() + 60_000)
+    await utimes(join(dist, 'sw.js'), later, later)
+    const sw = await rawGet(r.url, '/sw.js', { 'Accept-Encoding': 'br' })
+    expect(brotliDecompressSync(sw.body).toString()).toBe('// a newer service worker\n'.repeat(40))
   })
 
   it('says to run the build when there is no app to serve', async () => {
