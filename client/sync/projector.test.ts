@@ -107,6 +107,9 @@ describe('client projector', () => {
     await projector.watchNeighbourhood(n.url as DocUrl)
     await expect.poll(async () => (await db.posts.toArray()).map((p) => p.pending)).toEqual([true])
     await expect.poll(async () => (await db.settings.get('pendingChanges'))?.value).toBeGreaterThan(0)
+    // Another profile takes the shared tablet, with nothing of its own yet: nothing is pending for it.
+    projector.setOwn([])
+    await expect.poll(async () => (await db.settings.get('pendingChanges'))?.value).toBe(0)
   })
 
   it('on a new start, rewrites only the rows that differ from the index', async () => {
