@@ -430,7 +430,10 @@ export const relayLoad: Scenario = {
     const served = servedClients ? (await ramp('placette', [servedClients], servedClients, windowMs * 3, template, settleMs, warmMs, ctx.log, servedLoad))[0] : undefined
 
     const at = (rs: StepResult[]) => rs.find((r) => r.aimed === target)
-    const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200 && r.connected >= r.aimed && !dropped(r)).map((r) => r.connected))
+    // A step counts if the probe's p95 is within 200 ms, no socket was dropped, and the step was filled
+    // or the relay itself turned the rest away (admission, sync-server/admission.ts): then it held the
+    // clients it took. A step the generator could not fill alone says nothing of the relay.
+    const held = (rs: StepResult[]) => Math.max(0, ...rs.filter((r) => r.p95 <= 200 && (r.connected >= r.aimed || r.busyRefusals > 0) && !dropped(r)).map((r) => r.connected))
     const one = (r: StepResult | undefined, f: (r: StepResult) => number) => (r && Number.isFinite(f(r)) ? [f(r)] : [])
     const t = target.toLocaleString('en')
     const reachedTarget = (at(placette)?.connected ?? 0) >= target
@@ -470,7 +473,7 @@ export const relayLoad: Scenario = {
               digits: 0,
             },
           ]),
-      { measure: 'largest client count held with p95 ≤ 200 ms (steps tried and filled, probe)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
+      { measure: 'largest client count held with p95 ≤ 200 ms (probe; at a step the relay turned joins away, the clients it took)', unit: 'clients', values: { placette: [held(placette)] }, digits: 0 },
       // With admission the relay decides how many it takes: what it then served, and how well, is the figure.
       ...(at(placette)?.busyRefusals
         ? [{ measure: `clients the Placette relay took at the ${t}-client step (the rest turned away as busy, told to come back)`, unit: 'clients', values: { placette: one(at(placette), (r) => r.connected) }, digits: 0 }]
@@ -506,7 +509,10 @@ export const relayLoad: Scenario = {
     else
       notes.push(
         `The Placette relay held p95 ≤ 200 ms (probe) up to ${heldAt.toLocaleString('en')} clients (probe p50 ${heldStep.p50.toFixed(0)} ms, ` +
-          `p95 ${heldStep.p95.toFixed(0)} ms; as the load's own clients saw it p50 ${heldStep.loadP50.toFixed(0)} ms, p95 ${heldStep.loadP95.toFixed(0)} ms).`,
+          `p95 ${heldStep.p95.toFixed(0)} ms; as the load's own clients saw it p50 ${heldStep.loadP50.toFixed(0)} ms, p95 ${heldStep.loadP95.toFixed(0)} ms)` +
+          (heldStep.connected < heldStep.aimed
+            ? `, at the ${heldStep.aimed.toLocaleString('en')}-client step, where it turned joins away ${heldStep.busyRefusals.toLocaleString('en')} times (saturated, or past the rate at which it takes newcomers) and served the clients it took.`
+            : '.'),
       )
     // A server whose probe is quick may still not be serving its load: count what the load received.
     const expected = (r: StepResult) => r.connected * (windowMs / CHANGE_EVERY_MS) * (MEMBERS - 1)
