@@ -39,6 +39,15 @@ describe('what libraries print on the relay', () => {
     expect(lines.map((l) => l.err)).toEqual(['Error: Unexpected end of CBOR data', 'RangeError: Attempting to change an outdated document.'])
   })
 
+  it('sums up as one kind the new kinds past twenty a minute, whatever a client makes the library say', () => {
+    const { log, lines } = createMemoryLogger()
+    const target = fakeConsole()
+    routeLibraryOutput(log, target, () => 0)
+    for (let i = 0; i < 500; i++) target.log(`error receiving message`, { err: new Error(`Invalid property name ${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`) })
+    expect(lines).toHaveLength(21)
+    expect(lines.at(-1)?.said).toBe('error receiving message')
+  })
+
   it('puts the console back when asked', () => {
     const { log } = createMemoryLogger()
     const target = fakeConsole()

@@ -15,16 +15,24 @@
 import type { Logger } from './log.ts'
 
 const SUMMARY_EVERY_MS = 60_000
-/** Kinds remembered at most; past it they are forgotten at once (the log stays bounded). */
+/** Kinds remembered at most; past it they are forgotten at once. */
 const MAX_KINDS = 100
+/** New kinds logged at once per minute; more are summed up as one kind (the log stays bounded). */
+const MAX_NEW_KINDS_PER_MINUTE = 20
 
 /**
  * Decides which occurrences of a kind of event get a log line: the first, then at most one a minute,
  * saying how many there were since the last line. Also used for the repo's unhandled waits (rejections.ts).
  */
-export function summarizer(now: () => number = Date.now): (kind: string) => { first: boolean; times: number; sinceMs?: number } | undefined {
+export interface Summarizer {
+  (kind: string): { first: boolean; times: number; sinceMs?: number } | undefined
+  /** Whether this kind was seen (and not forgotten). */
+  knows(kind: string): boolean
+}
+
+export function summarizer(now: () => number = Date.now): Summarizer {
   const kinds = new Map<string, { last: number; pending: number }>()
-  return (kind) => {
+  const note = (kind: string) => {
     const t = now()
     let seen = kinds.get(kind)
     if (!seen) {
@@ -39,6 +47,7 @@ export function summarizer(now: () => number = Date.now): (kind: string) => { fi
     seen.last = t
     return line
   }
+  return Object.assign(note, { knows: (kind: string) => kinds.has(kind) })
 }
 
 /** The line's text with IDs and counts replaced, so lines about different documents share a kind. */
@@ -79,10 +88,22 @@ function describe(args: readonly unknown[]): Said {
  */
 export function routeLibraryOutput(log: Logger, target: Pick<Console, 'log' | 'warn'> = console, now: () => number = Date.now): () => void {
   const summary = summarizer(now)
+  /** Kinds first seen this minute: past {@link MAX_NEW_KINDS_PER_MINUTE}, new ones are summed up as one. */
+  let fresh = { since: -Infinity, count: 0 }
   const said = (...args: unknown[]) => {
-    const { text, fields } = describe(args)
+    let described: Said
+    try {
+      described = describe(args)
+    } catch {
+      described = { text: 'unprintable library output', fields: {} }
+    }
+    const { text, fields } = described
     // The error is part of the kind: a new failure must not hide among garbage a client sends.
-    const line = summary(kindOf(`${text} ${typeof fields.err === 'string' ? fields.err : ''}`))
+    let kind = kindOf(`${text} ${typeof fields.err === 'string' ? fields.err : ''}`)
+    const t = now()
+    if (t - fresh.since >= SUMMARY_EVERY_MS) fresh = { since: t, count: 0 }
+    if (!summary.knows(kind) && ++fresh.count > MAX_NEW_KINDS_PER_MINUTE) kind = 'other library output'
+    const line = summary(kind)
     if (line) log.warn('a library said', { said: text, ...fields, ...(line.first ? {} : { times: line.times, sinceMs: line.sinceMs }) })
   }
   const original = { log: target.log, warn: target.warn }
