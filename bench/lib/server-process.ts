@@ -4,6 +4,7 @@
  * reads the child's RSS and CPU time from /proc, and asks it over IPC to collect garbage.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import type { HeapSpaceInfo } from 'node:v8'
 import { appendFileSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -36,9 +37,13 @@ export interface ServerChild {
   /** Runs the child's garbage collector twice. */
   gc(): Promise<void>
   memory(): Promise<NodeJS.MemoryUsage>
+  /** V8's heap spaces (size and use of each), as the child's `v8.getHeapSpaceStatistics()`. */
+  heapSpaces(): Promise<HeapSpaceInfo[]>
   /** Starts a CPU profile of the child; `profileStop` writes it to `file` (a .cpuprofile for DevTools). */
   profileStart(): Promise<void>
   profileStop(file: string): Promise<void>
+  /** Writes a V8 heap snapshot of the child to `file` (open it in Chrome DevTools' Memory tab). */
+  heapSnapshot(file: string): Promise<void>
   /** Last lines the child wrote on stdout and stderr, for error reports. */
   output(): string
   stop(): Promise<void>
@@ -56,6 +61,31 @@ export function readRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]
   return kb ? Number(kb) * 1024 : NaN
+}
+
+/**
+ * The child's resident memory by kind, from /proc/<pid>/smaps: WebAssembly memories (V8 reserves
+ * 8 GiB or more of address space for each: the part in use, then an inaccessible guard region right
+ * after it; so a mapping followed by a guard that large is one: Automerge's), other anonymous memory
+ * (V8's heap, zlib, buffers, malloc) and files mapped (code).
+ */
+export function readMemoryParts(pid: number): { wasm: number; anonymous: number; files: number } {
+  const maps: { start: number; end: number; noAccess: boolean; file: boolean; rss: number }[] = []
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line)
+    if (header) maps.push({ start: parseInt(header[1] as string, 16), end: parseInt(header[2] as string, 16), noAccess: header[3] === '---p', file: header[4] !== '0' && (header[5] ?? '').startsWith('/'), rss: 0 })
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    const last = maps[maps.length - 1]
+    if (rss && last) last.rss = Number(rss[1]) * 1024
+  }
+  const parts = { wasm: 0, anonymous: 0, files: 0 }
+  maps.forEach((m, i) => {
+    const next = maps[i + 1]
+    if (next && next.noAccess && next.start === m.end && next.end - next.start >= 4 * 1024 ** 3) parts.wasm += m.rss
+    else if (m.file) parts.files += m.rss
+    else parts.anonymous += m.rss
+  })
+  return parts
 }
 
 export function readCpuSeconds(pid: number): number {
@@ -123,6 +153,11 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
       request({ type: 'memory' })
       return (await answer).usage
     },
+    heapSpaces: async () => {
+      const answer = waitFor('memory', 10_000)
+      request({ type: 'memory' })
+      return (await answer).spaces
+    },
     profileStart: async () => {
       const started = waitFor('profile-started', 10_000)
       request({ type: 'profile-start' })
@@ -131,6 +166,11 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     profileStop: async (file) => {
       const written = waitFor('profile-written', 30_000)
       request({ type: 'profile-stop', file })
+      await written
+    },
+    heapSnapshot: async (file) => {
+      const written = waitFor('heap-snapshot-written', 120_000)
+      request({ type: 'heap-snapshot', file })
       await written
     },
     output: () => lines.join('\n'),

@@ -96,7 +96,7 @@ async function relayMetrics(server: ServerChild): Promise<{ count: number; secon
   }
 }
 
-interface LoadOptions {
+export interface LoadOptions {
   /** false: clients without storage (the server then keeps no sync state of theirs on disk). */
   withStorageId: boolean
   /** How often each client changes its feed. */
@@ -115,7 +115,7 @@ interface Pending {
 }
 
 /** The load: neighbourhoods of raw peers and the probes that time each change's delivery. */
-class Load {
+export class Load {
   readonly peers: RawPeer[] = []
   readonly samples = new Samples()
   readonly pending = new Map<string, Pending>()

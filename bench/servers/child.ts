@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { getHeapSpaceStatistics, writeHeapSnapshot, type HeapSpaceInfo } from 'node:v8'
 import { Session } from 'node:inspector/promises'
 
 /**
@@ -13,14 +14,21 @@ export interface ChildOptions {
   staticDir?: string
 }
 
-export type ToChild = { type: 'gc' } | { type: 'memory' } | { type: 'close' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string }
+export type ToChild =
+  | { type: 'gc' }
+  | { type: 'memory' }
+  | { type: 'close' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string }
+  | { type: 'heap-snapshot'; file: string }
 export type FromChild =
   | { type: 'ready'; port: number; versions: Record<string, string> }
   | { type: 'gc-done' }
-  | { type: 'memory'; usage: NodeJS.MemoryUsage }
+  | { type: 'memory'; usage: NodeJS.MemoryUsage; spaces: HeapSpaceInfo[] }
   | { type: 'closed' }
   | { type: 'profile-started' }
   | { type: 'profile-written'; file: string }
+  | { type: 'heap-snapshot-written'; file: string }
   | { type: 'failed'; message: string }
 
 export interface Started {
@@ -60,10 +68,11 @@ export function serveChild(start: (options: ChildOptions) => Promise<Started>): 
           gc?.()
           gc?.()
           send({ type: 'gc-done' })
-        } else if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() })
+        } else if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage(), spaces: getHeapSpaceStatistics() })
         else if (message.type === 'close') void close()
         else if (message.type === 'profile-start') void profileStart().then(() => send({ type: 'profile-started' }))
         else if (message.type === 'profile-stop') void profileStop(message.file).then(() => send({ type: 'profile-written', file: message.file }))
+        else if (message.type === 'heap-snapshot') send({ type: 'heap-snapshot-written', file: writeHeapSnapshot(message.file) })
       })
       process.on('disconnect', () => void close())
       process.on('SIGTERM', () => void close())

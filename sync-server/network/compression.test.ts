@@ -7,7 +7,8 @@
 import { once } from 'node:events'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import zlib from 'node:zlib'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { COMPRESSION } from './ws-server-adapter.ts'
 
@@ -62,6 +63,26 @@ describe('the relay’s WebSocket compression', () => {
       server.send(message)
       expect(Buffer.compare((await again)[0] as Buffer, message)).toBe(0)
       expect(extension(server)?._deflate).toBeNull()
+    }
+  })
+
+  it('sizes each message’s deflate stream to the message: a small one no longer allocates ~256 KB of zlib state', async () => {
+    const { server, client } = await pair()
+    const made = vi.spyOn(zlib, 'createDeflateRaw')
+    try {
+      for (const message of [Buffer.from('{"type":"sync","heads":["a1b2"]}'.repeat(10)), big()]) {
+        const down = once(client, 'message')
+        server.send(message)
+        expect(Buffer.compare((await down)[0] as Buffer, message)).toBe(0)
+      }
+      const options = made.mock.calls.map(([o]) => ({ windowBits: o?.windowBits, memLevel: o?.memLevel }))
+      // 330 bytes: a 1 KB window (330 + zlib's 262-byte lookahead) and 512-symbol blocks; 88 KB: the defaults.
+      expect(options).toEqual([
+        { windowBits: 10, memLevel: 3 },
+        { windowBits: 15, memLevel: 8 },
+      ])
+    } finally {
+      made.mockRestore()
     }
   })
 
