@@ -37,12 +37,11 @@ const report = async (label: string) => {
   await server.gc()
   const m = await server.memory()
   const p = readMemoryParts(server.pid)
-  const spaces = await server.heapSpaces()
   console.log(
     `  after GC: RSS ${mb(server.rss())} MB = wasm ${mb(p.wasm)} + other anonymous ${mb(p.anonymous)} + files ${mb(p.files)}; ` +
       `V8 heap ${mb(m.heapUsed)} used of ${mb(m.heapTotal)}, external ${mb(m.external)} MB`,
   )
-  console.log(`  heap spaces (MB, size/used): ${spaces.map((x) => `${x.space_name.replace('_space', '')} ${mb(x.space_size)}/${mb(x.space_used_size)}`).join(', ')}`)
+  console.log(`  heap spaces (MB, size/used): ${m.spaces.map((x) => `${x.space_name.replace('_space', '')} ${mb(x.space_size)}/${mb(x.space_used_size)}`).join(', ')}`)
 }
 try {
   for (const n of steps) {

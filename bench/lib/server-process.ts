@@ -36,9 +36,8 @@ export interface ServerChild {
   cpuSeconds(): number
   /** Runs the child's garbage collector twice. */
   gc(): Promise<void>
-  memory(): Promise<NodeJS.MemoryUsage>
-  /** V8's heap spaces (size and use of each), as the child's `v8.getHeapSpaceStatistics()`. */
-  heapSpaces(): Promise<HeapSpaceInfo[]>
+  /** The child's `process.memoryUsage()`, and V8's heap spaces (size and use of each). */
+  memory(): Promise<NodeJS.MemoryUsage & { spaces: HeapSpaceInfo[] }>
   /** Starts a CPU profile of the child; `profileStop` writes it to `file` (a .cpuprofile for DevTools). */
   profileStart(): Promise<void>
   profileStop(file: string): Promise<void>
@@ -151,12 +150,8 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
     memory: async () => {
       const answer = waitFor('memory', 10_000)
       request({ type: 'memory' })
-      return (await answer).usage
-    },
-    heapSpaces: async () => {
-      const answer = waitFor('memory', 10_000)
-      request({ type: 'memory' })
-      return (await answer).spaces
+      const { usage, spaces } = await answer
+      return { ...usage, spaces }
     },
     profileStart: async () => {
       const started = waitFor('profile-started', 10_000)

@@ -96,7 +96,7 @@ async function relayMetrics(server: ServerChild): Promise<{ count: number; secon
   }
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   /** false: clients without storage (the server then keeps no sync state of theirs on disk). */
   withStorageId: boolean
   /** How often each client changes its feed. */
