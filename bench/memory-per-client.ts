@@ -32,7 +32,9 @@ const load = new Load(server, template, { withStorageId: true, changeEveryMs: 60
 let peak = 0
 const sampler = setInterval(() => (peak = Math.max(peak, server.rss())), 500)
 const report = async (label: string) => {
-  console.log(`${label}: ${load.connected} clients joined (${load.refusedBusy} joins turned away so far); RSS ${mb(server.rss())} MB, peak ${mb(peak)} MB; relay CPU so far ${server.cpuSeconds().toFixed(0)} s`)
+  const rss = server.rss()
+  peak = Math.max(peak, rss)
+  console.log(`${label}: ${load.connected} clients joined (${load.refusedBusy} joins turned away so far); RSS ${mb(rss)} MB, peak ${mb(peak)} MB; relay CPU so far ${server.cpuSeconds().toFixed(0)} s`)
   peak = 0
   await server.gc()
   const m = await server.memory()
