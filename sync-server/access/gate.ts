@@ -90,9 +90,14 @@ export class Gate extends EventEmitter<{ 'cut-off': [MemberId, string]; 'access-
     this.#sessions.set(session.peer, session)
   }
 
-  unbind(peer: string): void {
-    this.#sessions.delete(peer)
-    this.#creating.delete(peer)
+  /**
+   * The socket signed in with `session` is gone. A reconnecting device's new socket may have signed in
+   * as the same peer before the old one's close arrived: its session stays bound.
+   */
+  unbind(session: Session): void {
+    if (this.#sessions.get(session.peer) !== session) return
+    this.#sessions.delete(session.peer)
+    this.#creating.delete(session.peer)
   }
 
   sessionOf(peer: string): Session | undefined {

@@ -51,7 +51,7 @@ export function createGatekeeper(options: {
       return verdict
     },
     checkWrite: (peer, message) => gate.checkWrite(peer, message as { type: string; documentId?: string; data?: Uint8Array }),
-    leave: (peer) => gate.unbind(peer),
+    leave: (session) => gate.unbind(session),
   }
 }
 

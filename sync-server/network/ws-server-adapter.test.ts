@@ -9,13 +9,16 @@ import { waitFor } from '../../tests/helpers/wait-for.ts'
 import { createMemoryLogger } from '../log.ts'
 import { RelayMetrics } from '../metrics.ts'
 import type { RateLimit } from './token-bucket.ts'
-import { WsServerAdapter } from './ws-server-adapter.ts'
+import { WsServerAdapter, type Gatekeeper } from './ws-server-adapter.ts'
+import type { Session } from '../access/gate.ts'
+import type { MemberId } from '../../shared/ids.ts'
+import { BUCKET_HASH_BYTES, DIGEST_BUCKETS } from '../../shared/heads-digest.ts'
 
 const RELAY = 'relay-unit' as PeerId
 let server: Server | undefined
 let adapter: WsServerAdapter | undefined
 
-async function start(options: { maxBufferedBytes?: number; rateLimit?: RateLimit; keepAliveMs?: number } = {}) {
+async function start(options: { maxBufferedBytes?: number; rateLimit?: RateLimit; keepAliveMs?: number; gatekeeper?: Gatekeeper } = {}) {
   const { log, lines } = createMemoryLogger()
   const metrics = new RelayMetrics()
   const a = new WsServerAdapter({ maxFrameBytes: 1024 * 1024, log, metrics, ...options })
@@ -84,6 +87,48 @@ describe('WsServerAdapter', () => {
     expect(adapter.peerCount).toBe(1)
     second.sendCbor(sync('peer-a', RELAY))
     await waitFor(() => events.some((e) => e.event === 'message'))
+    second.close()
+  })
+
+  it('keeps a reconnecting peer signed in when its old socket’s close arrives while the new join is answered', async () => {
+    // Each upgrade signs in anew (a new session); the gatekeeper keeps the peer's current one, as the gate does.
+    const sessions: Session[] = []
+    const bound = new Map<string, Session>()
+    const left: Session[] = []
+    const gatekeeper: Gatekeeper = {
+      signIn: async () => {
+        const session: Session = { id: 'm-unit' as MemberId, peer: 'peer-a', trusted: false, neighbourhoods: [], invitations: [] }
+        sessions.push(session)
+        return { ok: true, session }
+      },
+      admit: async (session) => {
+        bound.set(session.peer, session)
+        return { ok: true }
+      },
+      checkWrite: async () => ({ ok: true }),
+      leave: (session) => {
+        left.push(session)
+        if (bound.get(session.peer) === session) bound.delete(session.peer)
+      },
+    }
+    const { url, adapter } = await start({ gatekeeper })
+    // The second join's digest is answered only once the first socket's close has reached the relay.
+    adapter.answerDigestsWith(async () => {
+      await waitFor(() => left.length > 0, { message: 'the old socket’s close reached the relay' })
+      return { answers: [], commit: () => undefined }
+    })
+    const first = await rawSocket(url)
+    first.sendCbor(join('peer-a'))
+    await first.next('peer')
+    const second = await rawSocket(url)
+    const digest = [{ neighbourhood: parseAutomergeUrl(generateAutomergeUrl()).documentId, buckets: new Uint8Array(DIGEST_BUCKETS * BUCKET_HASH_BYTES) }]
+    second.sendCbor({ ...join('peer-a'), peerMetadata: { isEphemeral: true, placetteDigest: digest } })
+    await second.next('peer')
+    expect((await first.closed).code).toBe(CloseCode.normal)
+    // Only the first socket's session left; the peer is still signed in on the second.
+    expect(left).toEqual([sessions[0]])
+    expect(left[0]).toBe(sessions[0])
+    expect(bound.get('peer-a')).toBe(sessions[1])
     second.close()
   })
 

@@ -59,8 +59,12 @@ export interface Gatekeeper {
   admit(session: Session): Promise<{ ok: true } | { ok: false; reason: string; detail: string }>
   /** Before the repo sees a message from a joined peer. */
   checkWrite(peer: string, message: FromClientMessage): Promise<WriteVerdict>
-  /** The peer's socket is gone. */
-  leave(peer: string): void
+  /**
+   * The socket signed in with `session` is gone. Called for every signed-in socket: a newer socket of
+   * the same peer may already have signed in (a reconnect whose old socket closed late), so the
+   * gatekeeper forgets `session` only if it is still the peer's current one.
+   */
+  leave(session: Session): void
 }
 
 interface Connection {
@@ -282,7 +286,7 @@ export class WsServerAdapter extends NetworkAdapter {
       this.#connections.delete(conn)
       this.#metrics.connectionsOpen--
       this.#unregister(conn)
-      if (conn.peerId && !this.#byPeer.has(conn.peerId)) this.#gate?.leave(conn.peerId)
+      if (conn.session) this.#gate?.leave(conn.session)
       log.debug('socket closed', { peer: conn.peerId, code, reason: reason.toString('utf8').slice(0, 120) })
       markClosed()
     })
