@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['shared/**/*.test.ts', 'sync-server/**/*.test.ts', 'client/{db,sync,stores}/**/*.test.ts'],
+          include: ['shared/**/*.test.ts', 'sync-server/**/*.test.ts', 'client/{db,sync,stores}/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
       {

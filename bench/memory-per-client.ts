@@ -7,7 +7,7 @@
  *
  *   STEPS=400,800,1200 RUN_MS=70000 npx tsx bench/memory-per-client.ts
  *   SNAPSHOT=/tmp/relay.heapsnapshot …          # a V8 heap snapshot of the relay at the end
- *   RELAY_ENV='{"NODE_OPTIONS":"--max-old-space-size=256"}' …   # the relay with more environment
+ *   RELAY_ENV='{"PLACETTE_HEAP_MB":"0"}' …   # the relay with more environment (here: V8's own heap limit, uncapped)
  */
 import { boardOptions, buildAutomerge, generateBoard, idOf } from './generate.ts'
 import { cached } from './lib/cache.ts'

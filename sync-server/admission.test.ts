@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { Admission, WINDOW } from './admission.ts'
+import { Admission, heapInUse, WINDOW, type AdmissionChange, type AdmissionPolicy } from './admission.ts'
 
-/** An admission fed with the utilizations a test chooses, one per sample. */
-function fed(policy = {}) {
+/** An admission fed with the utilizations (and heap in use) a test chooses, one per sample. */
+function fed(policy: Partial<AdmissionPolicy> = {}) {
   let next = 0
+  let heap = 0.1
   const clock = { now: 0 }
-  const admission = new Admission({ busyAbove: 0.9, freeBelow: 0.75, ...policy }, () => next, () => clock.now)
+  const admission = new Admission({ busyAbove: 0.9, freeBelow: 0.75, ...policy }, () => next, () => clock.now, () => heap)
   const feed = (...values: number[]) => {
     for (const v of values) {
       next = v
       admission.sample()
     }
   }
-  return { admission, feed, clock }
+  /** One sample per value of the heap in use, the thread idle. */
+  const feedHeap = (...values: number[]) => {
+    for (const v of values) {
+      heap = v
+      next = 0.1
+      admission.sample()
+    }
+  }
+  return { admission, feed, feedHeap, clock }
 }
 
 describe('Admission', () => {
@@ -37,8 +46,9 @@ describe('Admission', () => {
   it('refuses new sockets while saturated, and takes them again only once well below (no flapping)', () => {
     const { admission, feed, clock } = fed({ retryAfterSeconds: 30 })
     const changes: boolean[] = []
-    admission.onChange((busy) => changes.push(busy))
+    admission.onChange(({ busy }) => changes.push(busy))
     feed(...Array<number>(WINDOW).fill(0.95))
+    expect(admission.cause).toBe('cpu')
     expect(admission.busy).toBe(true)
     expect(admission.admit()).toBe(30)
     expect(admission.admit()).toBe(30)
@@ -102,6 +112,50 @@ describe('Admission', () => {
     expect(takenInASecond()).toBe(1)
   })
 
+  it('refuses new sockets while the heap stays near its limit, judged on its floor over the window, and says why', () => {
+    const { admission, feedHeap, clock } = fed({ heapBusyAbove: 0.75, retryAfterSeconds: 30 })
+    const changes: AdmissionChange[] = []
+    admission.onChange((change) => changes.push(change))
+    // Garbage piles up between collections: peaks over the limit with a low floor are no reason.
+    feedHeap(0.5, 0.9, 0.55, 0.95, 0.6, 0.92)
+    expect(admission.busy).toBe(false)
+    expect(admission.heapUse).toBeCloseTo(0.55)
+    // What is alive stays high: the door shuts, while the thread is idle.
+    feedHeap(0.8, 0.77, 0.9, 0.78, 0.8)
+    expect(admission.busy).toBe(true)
+    expect(admission.cause).toBe('memory')
+    expect(admission.admit()).toBe(30)
+    expect(changes).toEqual([{ busy: true, cause: 'memory', utilization: expect.closeTo(0.1) as number, heapUse: 0.77 }])
+    // Under the threshold but above the one that opens it (0.65): still shut.
+    feedHeap(0.7, 0.7, 0.7, 0.7, 0.7)
+    expect(admission.busy).toBe(true)
+    // Clients left and idle documents were evicted: open again.
+    feedHeap(0.6, 0.6, 0.6, 0.6, 0.6)
+    expect(admission.busy).toBe(false)
+    expect(admission.cause).toBeUndefined()
+    clock.now += 1000
+    expect(admission.admit()).toBe(0)
+    expect(changes.map((c) => c.busy)).toEqual([true, false])
+  })
+
+  it('never refuses on memory when told not to, nor at a high heap before a full window', () => {
+    const off = fed({ heapBusyAbove: 0 })
+    off.feedHeap(...Array<number>(WINDOW * 2).fill(0.99))
+    expect(off.admission.busy).toBe(false)
+    const on = fed({ heapBusyAbove: 0.75 })
+    on.feedHeap(...Array<number>(WINDOW - 1).fill(0.99))
+    expect(on.admission.busy).toBe(false)
+  })
+
+  it('with the thread’s door off, refuses only on memory and does not pace newcomers', () => {
+    const { admission, feed, feedHeap } = fed({ busyAbove: Infinity, admitsPerSecond: 2 })
+    feed(...Array<number>(WINDOW).fill(1))
+    expect(admission.busy).toBe(false)
+    expect(Array.from({ length: 10 }, () => admission.admit())).toEqual(Array<number>(10).fill(0))
+    feedHeap(...Array<number>(WINDOW).fill(0.8))
+    expect(admission.cause).toBe('memory')
+  })
+
   it('measures this process by default', async () => {
     const admission = new Admission()
     admission.sample()
@@ -112,5 +166,8 @@ describe('Admission', () => {
     admission.sample()
     expect(admission.utilization).toBeGreaterThan(0)
     expect(admission.utilization).toBeLessThanOrEqual(1)
+    expect(admission.heapUse).toBeGreaterThan(0)
+    expect(admission.heapUse).toBeLessThan(1)
+    expect(heapInUse()).toBeGreaterThan(0)
   })
 })

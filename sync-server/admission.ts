@@ -22,11 +22,18 @@
  * (sync-server/README.md, "Saturated"). Those over the rate are told to come back sooner
  * (`rateRetryAfterSeconds`) than those refused for saturation.
  *
- * Not a memory limit: resident memory does not go down after a peak (V8 and Automerge's WebAssembly
- * memory keep their pages for reuse), so a relay refusing above a memory figure could refuse for good
- * after one busy hour. Memory follows the work; the work is what is bounded here.
+ * The door also closes on memory: while V8's heap stays filled to `heapBusyAbove` of the most it may
+ * grow to (`heap_size_limit`: `--max-old-space-size`, which `npm start` sets, or V8's default for the
+ * machine's memory), lowest figure over the window, and opens again below `heapFreeBelow`. V8 ends the
+ * process when its heap reaches that limit, with everyone's unsaved state; turning newcomers away
+ * first keeps serving the devices already there. The lowest of the window's samples, because the heap
+ * in use climbs with garbage between collections and falls at each: its floor is what is alive.
+ * Resident memory is not the signal: it does not go down after a peak (V8 and Automerge's WebAssembly
+ * memory keep their pages for reuse), so a door on it could stay shut for good after one busy hour;
+ * the heap in use does go down when clients leave and idle documents are evicted.
  */
 import { performance } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 
 /** Seconds of event-loop utilization averaged for the decision. */
 export const WINDOW = 5
@@ -44,10 +51,16 @@ export interface AdmissionPolicy {
   minAdmitsPerSecond: number
   /** The delay a device refused for the rate is told to wait, in seconds. */
   rateRetryAfterSeconds: number
+  /** Share (0–1) of V8's heap limit in use, lowest over the window, at which new sockets are refused; 0: never on memory. */
+  heapBusyAbove: number
+  /** Share under which they are taken again; default {@link HEAP_HYSTERESIS} below `heapBusyAbove`. */
+  heapFreeBelow: number
 }
 
 /** How far under `busyAbove` the utilization must fall before the door opens again. */
 export const HYSTERESIS = 0.15
+/** How far under `heapBusyAbove` the heap in use must fall before the door opens again. */
+export const HEAP_HYSTERESIS = 0.1
 
 export const DEFAULT_ADMISSION: AdmissionPolicy = {
   busyAbove: 0.7,
@@ -56,10 +69,32 @@ export const DEFAULT_ADMISSION: AdmissionPolicy = {
   admitsPerSecond: 20,
   minAdmitsPerSecond: 1,
   rateRetryAfterSeconds: 10,
+  heapBusyAbove: 0.75,
+  heapFreeBelow: 0.75 - HEAP_HYSTERESIS,
 }
 
 /** Event-loop utilization since the previous call (0–1); tests pass their own. */
 export type UtilizationSampler = () => number
+/** Share (0–1) of V8's heap limit in use now; tests pass their own. */
+export type HeapSampler = () => number
+
+/** What is in use of the most V8's heap may grow to before V8 ends the process. */
+export const heapInUse: HeapSampler = () => {
+  const { used_heap_size, heap_size_limit } = getHeapStatistics()
+  return used_heap_size / heap_size_limit
+}
+
+/** Why the door is shut: the relay's thread is saturated, or its heap is near its limit. */
+export type BusyCause = 'cpu' | 'memory'
+
+/** What an admission listener hears when the door shuts or opens. */
+export interface AdmissionChange {
+  busy: boolean
+  /** Why it is shut (absent once open). */
+  cause?: BusyCause
+  utilization: number
+  heapUse: number
+}
 
 export function eventLoopSampler(): UtilizationSampler {
   let last = performance.eventLoopUtilization()
@@ -74,10 +109,13 @@ export function eventLoopSampler(): UtilizationSampler {
 export class Admission {
   readonly #policy: AdmissionPolicy
   readonly #sampler: UtilizationSampler
+  readonly #heapSampler: HeapSampler
   readonly #samples: number[] = []
+  readonly #heapSamples: number[] = []
   #timer: ReturnType<typeof setInterval> | undefined
-  #busy = false
-  readonly #listeners = new Set<(busy: boolean, utilization: number) => void>()
+  #cpuBusy = false
+  #heapBusy = false
+  readonly #listeners = new Set<(change: AdmissionChange) => void>()
   /** Sockets refused since start. */
   refused = 0
 
@@ -86,10 +124,17 @@ export class Admission {
   #lastRefill: number
   readonly #now: () => number
 
-  constructor(policy: Partial<AdmissionPolicy> = {}, sampler: UtilizationSampler = eventLoopSampler(), now: () => number = () => performance.now()) {
+  constructor(
+    policy: Partial<AdmissionPolicy> = {},
+    sampler: UtilizationSampler = eventLoopSampler(),
+    now: () => number = () => performance.now(),
+    heapSampler: HeapSampler = heapInUse,
+  ) {
     const busyAbove = policy.busyAbove ?? DEFAULT_ADMISSION.busyAbove
-    this.#policy = { ...DEFAULT_ADMISSION, freeBelow: busyAbove - HYSTERESIS, ...policy }
+    const heapBusyAbove = policy.heapBusyAbove ?? DEFAULT_ADMISSION.heapBusyAbove
+    this.#policy = { ...DEFAULT_ADMISSION, freeBelow: busyAbove - HYSTERESIS, heapFreeBelow: heapBusyAbove - HEAP_HYSTERESIS, ...policy }
     this.#sampler = sampler
+    this.#heapSampler = heapSampler
     this.#now = now
     this.#tokens = this.#policy.admitsPerSecond
     this.#lastRefill = now()
@@ -110,16 +155,22 @@ export class Admission {
   /** Takes one second's measurement and decides (called by the timer; tests call it directly). */
   sample(): void {
     this.#samples.push(this.#sampler())
+    this.#heapSamples.push(this.#heapSampler())
     if (this.#samples.length > WINDOW) this.#samples.shift()
-    const { busyAbove, freeBelow } = this.#policy
-    const was = this.#busy
+    if (this.#heapSamples.length > WINDOW) this.#heapSamples.shift()
+    const { busyAbove, freeBelow, heapBusyAbove, heapFreeBelow } = this.#policy
+    const was = this.busy
     // Only a full window closes the door: the first seconds after start (loading, first joins) are not a trend.
-    this.#busy = was ? this.utilization >= freeBelow : this.#samples.length === WINDOW && this.utilization >= busyAbove
-    if (this.#busy !== was) for (const listener of this.#listeners) listener(this.#busy, this.utilization)
+    const full = this.#samples.length === WINDOW
+    this.#cpuBusy = this.#cpuBusy ? this.utilization >= freeBelow : full && this.utilization >= busyAbove
+    this.#heapBusy = heapBusyAbove > 0 && (this.#heapBusy ? this.heapUse >= heapFreeBelow : full && this.heapUse >= heapBusyAbove)
+    if (this.busy === was) return
+    const change: AdmissionChange = { busy: this.busy, ...(this.cause ? { cause: this.cause } : {}), utilization: this.utilization, heapUse: this.heapUse }
+    for (const listener of this.#listeners) listener(change)
   }
 
   /** Calls `listener` each time the relay becomes saturated or has room again; returns its removal. */
-  onChange(listener: (busy: boolean, utilization: number) => void): () => void {
+  onChange(listener: (change: AdmissionChange) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -129,19 +180,31 @@ export class Admission {
     return this.#samples.length ? this.#samples.reduce((a, b) => a + b, 0) / this.#samples.length : 0
   }
 
+  /** Share of V8's heap limit in use, lowest over the last samples (0 before the first). */
+  get heapUse(): number {
+    return this.#heapSamples.length ? Math.min(...this.#heapSamples) : 0
+  }
+
+  /** Why new sockets are refused now; undefined while they are taken. Memory first: it is the harder limit. */
+  get cause(): BusyCause | undefined {
+    return this.#heapBusy ? 'memory' : this.#cpuBusy ? 'cpu' : undefined
+  }
+
   /** True while new sockets are refused. */
   get busy(): boolean {
-    return this.#busy
+    return this.#cpuBusy || this.#heapBusy
   }
 
   /** Called for each new socket: 0 to take it, else the seconds it is told to wait (a refusal, counted). */
   admit(): number {
-    if (this.#busy) {
+    if (this.busy) {
       this.refused++
       return this.#policy.retryAfterSeconds
     }
-    const now = this.#now()
     const { admitsPerSecond, minAdmitsPerSecond, busyAbove } = this.#policy
+    // The rate follows the thread's load; with the thread's door off (`busyAbove` Infinity), no rate.
+    if (!Number.isFinite(busyAbove)) return 0
+    const now = this.#now()
     const rate = Math.max(minAdmitsPerSecond, admitsPerSecond * (1 - this.utilization / busyAbove))
     this.#tokens = Math.min(rate, this.#tokens + ((now - this.#lastRefill) / 1000) * rate)
     this.#lastRefill = now

@@ -18,13 +18,14 @@ describe('parseConfig', () => {
       evictIdleMs: 60_000,
       maxDocumentsInMemory: 1_000,
       busyUtilization: 70,
+      busyHeap: 75,
     })
     expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG)
   })
 
   it('reads the environment', () => {
     const env = { PORT: '8080', HOST: '127.0.0.1', PLACETTE_DATA: '/var/lib/placette', PLACETTE_STATIC: '/srv/app', PLACETTE_MAX_FRAME_BYTES: '65536', PLACETTE_LOG_LEVEL: 'warn' }
-    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [], access: 'members', trustRelays: [], allowOrigins: [], evictIdleMs: 60_000, maxDocumentsInMemory: 1_000, busyUtilization: 70 })
+    expect(parseConfig([], env)).toEqual({ port: 8080, host: '127.0.0.1', dataDir: '/var/lib/placette', staticDir: '/srv/app', maxFrameBytes: 65536, logLevel: 'warn', upstreams: [], access: 'members', trustRelays: [], allowOrigins: [], evictIdleMs: 60_000, maxDocumentsInMemory: 1_000, busyUtilization: 70, busyHeap: 75 })
   })
 
   it('reads the eviction settings from the environment and flags (0 turns each off)', () => {
@@ -38,6 +39,9 @@ describe('parseConfig', () => {
     expect(parseConfig(['--busy-utilization', '95'], { PLACETTE_BUSY_UTILIZATION: '0' }).busyUtilization).toBe(95)
     expect(() => parseConfig(['--busy-utilization', '30'], {})).toThrow('--busy-utilization must be 0 (off) or an integer from 50 to 100, got "30"')
     expect(() => parseConfig(['--busy-utilization', '101'], {})).toThrow(ConfigError)
+    expect(parseConfig([], { PLACETTE_BUSY_HEAP: '0' }).busyHeap).toBe(0)
+    expect(parseConfig(['--busy-heap=85'], {}).busyHeap).toBe(85)
+    expect(() => parseConfig(['--busy-heap', '95'], {})).toThrow('--busy-heap must be 0 (off) or an integer from 50 to 90, got "95"')
   })
 
   it('lets flags win over the environment, in both spellings', () => {

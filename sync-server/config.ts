@@ -45,6 +45,11 @@ export interface RelayConfig {
    * to come back later while the connected ones are served (sync-server/admission.ts). 0: never refuse.
    */
   busyUtilization: number
+  /**
+   * Share (percent) of V8's heap limit in use, lowest over 5 s, at which new sockets are told to come
+   * back later (sync-server/admission.ts): V8 ends the process at that limit. 0: never refuse on memory.
+   */
+  busyHeap: number
 }
 
 export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
@@ -61,6 +66,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   evictIdleMs: 60_000,
   maxDocumentsInMemory: 1_000,
   busyUtilization: 70,
+  busyHeap: 75,
 }
 
 /** Thrown for an unknown flag or a value that does not parse; `main.ts` prints it and exits 2. */
@@ -90,11 +96,11 @@ function integer(min: number, max: number) {
 }
 
 /** A percentage from `min` to 100, or 0 for off. */
-function percentOrOff(min: number) {
+function percentOrOff(min: number, max = 100) {
   return (raw: string, name: string): number => {
     const n = Number(raw)
-    if (raw.trim() === '' || !Number.isInteger(n) || (n !== 0 && (n < min || n > 100)))
-      throw new ConfigError(`${name} must be 0 (off) or an integer from ${min} to 100, got "${raw}"`)
+    if (raw.trim() === '' || !Number.isInteger(n) || (n !== 0 && (n < min || n > max)))
+      throw new ConfigError(`${name} must be 0 (off) or an integer from ${min} to ${max}, got "${raw}"`)
     return n
   }
 }
@@ -167,6 +173,9 @@ const OPTIONS: readonly Option[] = [
   { flag: '--max-documents-in-memory', env: 'PLACETTE_MAX_DOCUMENTS_IN_MEMORY', key: 'maxDocumentsInMemory', parse: integer(0, 10_000_000) },
   // Below 50 % a relay would turn devices away while it still has room.
   { flag: '--busy-utilization', env: 'PLACETTE_BUSY_UTILIZATION', key: 'busyUtilization', parse: percentOrOff(50) },
+  // Below 50 % the relay would turn devices away with half its heap unused; above 90 % V8 collects
+  // garbage almost without pause before the door shuts.
+  { flag: '--busy-heap', env: 'PLACETTE_BUSY_HEAP', key: 'busyHeap', parse: percentOrOff(50, 90) },
   { flag: '--allow-origin', env: 'PLACETTE_ALLOW_ORIGIN', key: 'allowOrigins', parse: list(/^https?:\/\/[^/\s]+$/, 'an origin like https://example.org'), repeatable: true },
 ]
 

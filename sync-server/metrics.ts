@@ -51,6 +51,8 @@ export interface LiveGauges {
   uptimeSeconds: number
   /** Mean event-loop utilization (0–1) over the admission window (sync-server/admission.ts). */
   eventLoopUtilization?: number
+  /** Share (0–1) of V8's heap limit in use, lowest over the admission window. */
+  heapUse?: number
   /** True while new sockets are refused as the relay is saturated. */
   busy?: boolean
 }
@@ -86,6 +88,7 @@ export function renderMetrics(m: RelayMetrics, live: LiveGauges): string {
     { name: 'placette_relay_documents_in_memory', help: 'Documents the relay holds in memory.', type: 'gauge', samples: [{ value: live.documents }] },
     { name: 'placette_relay_documents_evicted_total', help: 'Idle documents evicted from memory since start.', type: 'counter', samples: [{ value: live.documentsEvicted ?? 0 }] },
     { name: 'placette_relay_event_loop_utilization', help: 'Share of time the relay was running code rather than waiting, over the last seconds (0-1).', type: 'gauge', samples: [{ value: live.eventLoopUtilization ?? 0 }] },
+    { name: 'placette_relay_heap_use_ratio', help: 'Share of the most the JavaScript heap may grow to that is in use, lowest over the last seconds (0-1); new sockets are refused from --busy-heap.', type: 'gauge', samples: [{ value: live.heapUse ?? 0 }] },
     { name: 'placette_relay_busy', help: '1 while the relay is saturated and refuses new sockets (they are told when to come back).', type: 'gauge', samples: [{ value: live.busy ? 1 : 0 }] },
     { name: 'placette_relay_frames_received_total', help: 'WebSocket frames received.', type: 'counter', samples: [{ value: m.framesIn }] },
     { name: 'placette_relay_frames_sent_total', help: 'WebSocket frames sent.', type: 'counter', samples: [{ value: m.framesOut }] },

@@ -34,7 +34,8 @@ import { FileStorage } from './storage/file-storage.ts'
 import { managedStorage } from './storage/managed-storage.ts'
 import { cacheSyncStates } from './storage/sync-state-cache.ts'
 import { listFileStorageFirstParts } from './storage/stored-documents.ts'
-import { Admission } from './admission.ts'
+import { Admission, heapInUse, type BusyCause } from './admission.ts'
+import { getHeapStatistics } from 'node:v8'
 
 export interface RelayAddress {
   port: number
@@ -57,8 +58,12 @@ export interface RelayStats {
   upstreams?: UpstreamStatus[]
   /** Mean event-loop utilization (0–1) over the last seconds (sync-server/admission.ts). */
   eventLoopUtilization: number
+  /** Share (0–1) of V8's heap limit in use, lowest over the last seconds (sync-server/admission.ts). */
+  heapUse: number
   /** True while the relay is saturated and tells new sockets to come back later. */
   busy: boolean
+  /** Why, while busy: its thread (`cpu`) or its heap near the limit (`memory`). */
+  busyCause?: BusyCause
 }
 
 export interface Relay {
@@ -93,6 +98,8 @@ export interface RelayDeps {
  * await relay.ready
  * console.log(relay.address().url)
  */
+const round2 = (x: number) => Math.round(x * 100) / 100
+
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger({ level: config.logLevel })
   const started = performance.now()
@@ -103,7 +110,12 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
   // Saturated, the relay turns newcomers away rather than take work it cannot do (admission.ts).
-  const admission = deps.admission ?? (config.busyUtilization > 0 ? new Admission({ busyAbove: config.busyUtilization / 100 }) : undefined)
+  // Saturated, or its heap near the limit V8 would end it at, likewise.
+  const admission =
+    deps.admission ??
+    (config.busyUtilization > 0 || config.busyHeap > 0
+      ? new Admission({ busyAbove: config.busyUtilization > 0 ? config.busyUtilization / 100 : Infinity, heapBusyAbove: config.busyHeap / 100 })
+      : undefined)
   const network = new WsServerAdapter({
     maxFrameBytes: config.maxFrameBytes,
     log,
@@ -172,10 +184,11 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const evictor = new DocumentEvictor({ repo, persisted, log, policy: { idleMs: config.evictIdleMs, maxInMemory: config.maxDocumentsInMemory } })
   evictor.start()
   if (!deps.admission) admission?.start()
-  admission?.onChange((busy, utilization) => {
-    const figures = { eventLoopUtilization: Math.round(utilization * 100) / 100, peers: network.peerCount, refusedSoFar: admission.refused }
-    if (busy) log.warn('relay saturated: new sockets are told to come back later', figures)
-    else log.info('relay has room again: taking new sockets', figures)
+  admission?.onChange(({ busy, cause, utilization, heapUse }) => {
+    const figures = { eventLoopUtilization: round2(utilization), heapUse: round2(heapUse), heapLimitMB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), peers: network.peerCount, refusedSoFar: admission.refused }
+    if (!busy) log.info('relay has room again: taking new sockets', figures)
+    else if (cause === 'memory') log.warn('relay memory nearly full: new sockets are told to come back later', figures)
+    else log.warn('relay saturated: new sockets are told to come back later', figures)
   })
 
   const stats = (): RelayStats => ({
@@ -185,7 +198,9 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     uptimeSeconds: Math.round((performance.now() - started) / 1000),
     ...(upstreams.length ? { upstreams: upstreams.map((u) => u.status) } : {}),
     eventLoopUtilization: Math.round((admission?.utilization ?? 0) * 1000) / 1000,
+    heapUse: Math.round((admission?.heapUse ?? heapInUse()) * 1000) / 1000,
     busy: admission?.busy ?? false,
+    ...(admission?.cause ? { busyCause: admission.cause } : {}),
   })
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>> = {
     '/healthz': createHealthHandler(stats),
@@ -243,6 +258,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       staticDir: config.staticDir,
       peerId: repo.peerId,
       upstreams: upstreams.map((u) => u.status.url),
+      heapLimitMB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     })
   })()
 

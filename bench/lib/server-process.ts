@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FromChild, ToChild } from '../servers/child.ts'
 import { nextMessage } from './child-ipc.ts'
+import { relayHeapFlags } from '../../scripts/heap.mjs'
 
 export type ServerKind = 'placette' | 'stock' | 'yjs'
 
@@ -107,7 +108,14 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const entry = fileURLToPath(new URL(`../servers/${ENTRY[kind]}`, import.meta.url))
   const child: ChildProcess = fork(entry, [JSON.stringify({ dataDir, staticDir: options.staticDir })], {
     // BENCH_CPU_PROF=<folder> writes a V8 CPU profile of every server child there (open it in Chrome's DevTools).
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    // The relay runs with the heap cap `npm start` gives it (scripts/heap.mjs), so what is measured is what runs.
+    execArgv: [
+      ...(kind === 'placette' ? relayHeapFlags({ ...process.env, ...options.env }) : []),
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...options.env, NODE_ENV: 'production' },
     cwd: fileURLToPath(new URL('../..', import.meta.url)),

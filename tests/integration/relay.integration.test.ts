@@ -137,7 +137,7 @@ describe('relay', () => {
       const body = (await (await fetch(`${r.url}/healthz`)).json()) as Record<string, unknown>
       return body.peers === 1 && body
     })
-    expect(health).toEqual({ ok: true, peers: 1, documents: expect.any(Number), documentsEvicted: 0, uptimeSeconds: expect.any(Number), eventLoopUtilization: expect.any(Number), busy: false })
+    expect(health).toEqual({ ok: true, peers: 1, documents: expect.any(Number), documentsEvicted: 0, uptimeSeconds: expect.any(Number), eventLoopUtilization: expect.any(Number), heapUse: expect.any(Number), busy: false })
   })
 
   it('/metrics is Prometheus text', async () => {
