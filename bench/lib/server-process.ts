@@ -108,9 +108,10 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const entry = fileURLToPath(new URL(`../servers/${ENTRY[kind]}`, import.meta.url))
   const child: ChildProcess = fork(entry, [JSON.stringify({ dataDir, staticDir: options.staticDir })], {
     // BENCH_CPU_PROF=<folder> writes a V8 CPU profile of every server child there (open it in Chrome's DevTools).
-    // The relay runs with the heap cap `npm start` gives it (scripts/heap.mjs), so what is measured is what runs.
+    // The relay runs with the heap cap `npm start` gives it (scripts/heap.mjs), so what is measured is what runs;
+    // BENCH_RELAY_NODE_FLAGS (space-separated) adds node or V8 flags to try on it, e.g. `--heap-growing-percent=300`.
     execArgv: [
-      ...(kind === 'placette' ? relayHeapFlags({ ...process.env, ...options.env }) : []),
+      ...(kind === 'placette' ? [...relayHeapFlags({ ...process.env, ...options.env }), ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean)] : []),
       '--import',
       'tsx',
       '--expose-gc',
