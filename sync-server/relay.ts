@@ -37,6 +37,8 @@ import { listFileStorageFirstParts } from './storage/stored-documents.ts'
 import { Admission, heapInUse, type BusyCause } from './admission.ts'
 import { getHeapStatistics } from 'node:v8'
 
+const round2 = (x: number) => Math.round(x * 100) / 100
+
 export interface RelayAddress {
   port: number
   host: string
@@ -98,8 +100,6 @@ export interface RelayDeps {
  * await relay.ready
  * console.log(relay.address().url)
  */
-const round2 = (x: number) => Math.round(x * 100) / 100
-
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger({ level: config.logLevel })
   const started = performance.now()
@@ -109,8 +109,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const challenges = new Challenges()
   const gate = config.access === 'members' ? new Gate({ log, storage }) : undefined
   const gatekeeper = gate && createGatekeeper({ gate, challenges, trustRelays: config.trustRelays, allowOrigins: config.allowOrigins, log })
-  // Saturated, the relay turns newcomers away rather than take work it cannot do (admission.ts).
-  // Saturated, or its heap near the limit V8 would end it at, likewise.
+  // Saturated, or its heap near the limit V8 would end it at, the relay turns newcomers away rather
+  // than take work it cannot do (admission.ts).
   const admission =
     deps.admission ??
     (config.busyUtilization > 0 || config.busyHeap > 0
