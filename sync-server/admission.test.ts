@@ -112,6 +112,17 @@ describe('Admission', () => {
     expect(takenInASecond()).toBe(1)
   })
 
+  it('paces newcomers at the full rate until a full window says how loaded the relay is', () => {
+    const { admission, feed, clock } = fed({ busyAbove: 0.8, freeBelow: 0.65, admitsPerSecond: 4, minAdmitsPerSecond: 1, rateRetryAfterSeconds: 7 })
+    feed(1) // the first second after start: loading, a first device's sync
+    expect([admission.admit(), admission.admit(), admission.admit()]).toEqual([0, 0, 0])
+    clock.now += 500
+    expect(admission.admit()).toBe(0)
+    feed(...Array<number>(WINDOW - 1).fill(0.7)) // now a full window (mean 0.76), near the door
+    clock.now += 10_000
+    expect([admission.admit(), admission.admit()]).toEqual([0, 7])
+  })
+
   it('refuses new sockets while the heap stays near its limit, judged on its floor over the window, and says why', () => {
     const { admission, feedHeap, clock } = fed({ heapBusyAbove: 0.75, retryAfterSeconds: 30 })
     const changes: AdmissionChange[] = []

@@ -14,7 +14,8 @@
  *
  * The utilization shows the cost of a newcomer seconds after it is let in (its first sync at once,
  * its changes over the next seconds), so the door also lets newcomers in at a bounded rate, slower as
- * the relay fills: `admitsPerSecond` when idle, down to `minAdmitsPerSecond` at `busyAbove`. Measured
+ * the relay fills: `admitsPerSecond` when idle (and before the first full window), down to
+ * `minAdmitsPerSecond` at `busyAbove`. Measured
  * without it (relay-load, door at 0.8): the devices turned away all came back within the same seconds
  * when the door opened, and the relay let in 738 clients at the issue's pace, utilization 0.98, RSS
  * 620 MB and climbing; with a flat 20 a second until `freeBelow`, 633 clients, p95 642 ms; with this
@@ -205,7 +206,12 @@ export class Admission {
     // The rate follows the thread's load; with the thread's door off (`busyAbove` Infinity), no rate.
     if (!Number.isFinite(busyAbove)) return 0
     const now = this.#now()
-    const rate = Math.max(minAdmitsPerSecond, admitsPerSecond * (1 - this.utilization / busyAbove))
+    // Like the door, the pace reads only a full window: the first seconds after start (the relay's own
+    // loading, a first device's sync) are no trend, and a relay that came up one second ago at a mean of 1
+    // would take one device a second. Measured: the quick catch-up bench's device turned away 1.7 s after
+    // start (its third socket in 1.7 s, a single sample of 1) waited 6–12 s to come back, in 3 runs of 10.
+    const load = this.#samples.length === WINDOW ? this.utilization : 0
+    const rate = Math.max(minAdmitsPerSecond, admitsPerSecond * (1 - load / busyAbove))
     this.#tokens = Math.min(rate, this.#tokens + ((now - this.#lastRefill) / 1000) * rate)
     this.#lastRefill = now
     if (this.#tokens >= 1) {
