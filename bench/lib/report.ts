@@ -125,7 +125,7 @@ export function renderReport({ results, machine, quick, conditions }: ReportInpu
   out.push('', '## Rerun', '')
   out.push('- Everything: `npm run bench` (about an hour here); CI runs `npm run bench -- --quick` (small sizes, writes .tmp/BENCHMARKS.quick.md).')
   out.push('- One scenario: `npm run bench -- --only <scenario>` (updates its section here, keeps the others); add `--quick` for the small variant.')
-  out.push('- Profile a server child: `BENCH_CPU_PROF=/tmp/prof npm run bench -- --only relay-load` writes V8 CPU profiles (open them in Chrome DevTools).')
+  out.push('- Profile a server child: `PLACETTE_BUSY_UTILIZATION=0 BENCH_CPU_PROF=/tmp/prof npm run bench -- --only relay-load` writes V8 CPU profiles (open them in Chrome DevTools; the relay’s admission door is turned off because a profiled relay turns newcomers away at a quarter of a core).')
   out.push('', '## Summary', '', markdownTable(results), '')
   for (const r of results) {
     out.push(`## ${r.id}: ${r.title}`, '')
