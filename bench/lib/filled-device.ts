@@ -9,6 +9,7 @@ import { launchBrowser } from '../../tests/e2e/browser.ts'
 import { boardOptions, buildAutomerge, generateBoard, idOf, type Board } from '../generate.ts'
 import { ensureAppBuild, type AppBuild } from './app-build.ts'
 import { cached } from './cache.ts'
+import { startProxy, type Proxy } from './proxy.ts'
 import { amDevice } from './devices.ts'
 import type { RunContext } from './scenario.ts'
 import { startServer, type ServerChild } from './server-process.ts'
@@ -18,6 +19,8 @@ export interface FilledDevice {
   board: Board
   build: AppBuild
   server: ServerChild
+  /** With `viaProxy`: the counting proxy the page and its sync go through (bench/lib/proxy.ts). */
+  proxy?: Proxy
   browser: Browser
   context: BrowserContext
   page: Page
@@ -54,18 +57,22 @@ export function indexedPosts(page: Page): Promise<number> {
 /**
  * Builds (or reuses) the app, puts a board of `posts` posts on a fresh relay and fills a fresh
  * Chromium device with it; `initScript` runs in every page before the app's own scripts. The page is
- * left on the board, online, with the app done writing. `name` prefixes the progress lines.
+ * left on the board, online, with the app done writing. `name` prefixes the progress lines. With
+ * `viaProxy` the page is opened through a counting proxy in front of the relay, so that everything the
+ * app sends and receives (its page, the sign-in challenge, its sync) crosses it.
  */
-export async function fillDevice(ctx: RunContext, name: string, posts: number, initScript?: () => void): Promise<FilledDevice> {
+export async function fillDevice(ctx: RunContext, name: string, posts: number, initScript?: () => void, device: { viaProxy?: boolean } = {}): Promise<FilledDevice> {
   const build = await ensureAppBuild(ctx.root, ctx.log)
   const options = boardOptions(`catch-up-${posts}`, posts, ctx.quick ? { members: 20 } : {})
   const board = generateBoard(options)
   ctx.log(`${name}: building the ${posts}-post board (cached after the first time)`)
   const docs = cached('catch-up-automerge', options, () => buildAutomerge(board))
   const server = await startServer('placette', { staticDir: build.dir })
+  const proxy = device.viaProxy ? await startProxy(server.port) : undefined
   const browser = await launchBrowser()
   const close = async () => {
     await browser.close()
+    await proxy?.close()
     await server.stop()
   }
   try {
@@ -81,7 +88,7 @@ export async function fillDevice(ctx: RunContext, name: string, posts: number, i
     page.on('pageerror', (e) => ctx.log(`${name}: page error: ${e.message}`))
     const fillStart = performance.now()
     ctx.log(`${name}: joining the neighbourhood in Chromium by its invitation link`)
-    await page.goto(`${server.url}/join/${idOf(board.neighbourhoodUrl)}`)
+    await page.goto(`${proxy ? proxy.url(server.url) : server.url}/join/${idOf(board.neighbourhoodUrl)}`)
     await page.waitForFunction(() => !!navigator.serviceWorker?.controller, undefined, { timeout: 60_000 })
     await page.getByLabel('Votre prénom ou votre nom').fill('Benchmark', { timeout: 120_000 })
     await page.getByRole('button', { name: 'Rejoindre le quartier' }).click()
@@ -103,7 +110,7 @@ export async function fillDevice(ctx: RunContext, name: string, posts: number, i
     await page.locator('article').first().waitFor({ timeout: 120_000 })
     // Let the app finish writing (sync states, the projector) before the scenario goes on.
     await sleep(3000)
-    return { board, build, server, browser, context, page, fillSeconds, close }
+    return { board, build, server, ...(proxy ? { proxy } : {}), browser, context, page, fillSeconds, close }
   } catch (err) {
     await close()
     throw err

@@ -14,6 +14,20 @@ export interface WireCount {
   connections: number
 }
 
+/** One TCP connection through the proxy: what it asked for and its bytes each way. */
+export interface ConnectionCount {
+  /** The first line the device sent (`GET /sync HTTP/1.1`), its query left out (`?…` and its length). */
+  request: string
+  up: number
+  down: number
+}
+
+/** The request line of a connection's first bytes, without its query (a sign-in token is long and private). */
+function requestLine(chunk: Buffer): string {
+  const line = chunk.toString('latin1', 0, Math.min(chunk.byteLength, 4096)).split('\r\n', 1)[0] ?? ''
+  return line.replace(/\?(\S*)/, (_, query: string) => `?… (${query.length + 1} B)`).slice(0, 200)
+}
+
 export interface Proxy {
   /** Port the device connects to, on 127.0.0.1. */
   port: number
@@ -21,6 +35,8 @@ export interface Proxy {
   url(targetUrl: string): string
   /** Counts since the proxy started. */
   count(): WireCount
+  /** Each connection since the proxy started, in the order they opened. */
+  connections(): readonly ConnectionCount[]
   /** The network goes away: every open connection ends and new ones are refused. */
   cut(): Promise<void>
   /** The network comes back, on the same port. */
@@ -30,6 +46,7 @@ export interface Proxy {
 
 export async function startProxy(targetPort: number): Promise<Proxy> {
   const total: WireCount = { up: 0, down: 0, connections: 0 }
+  const each: ConnectionCount[] = []
   const open = new Set<Socket>()
   let server: Server | undefined
   let port = 0
@@ -43,8 +60,17 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       upstream.setNoDelay(true)
       open.add(client)
       open.add(upstream)
-      client.on('data', (chunk: Buffer) => (total.up += chunk.byteLength))
-      upstream.on('data', (chunk: Buffer) => (total.down += chunk.byteLength))
+      const mine: ConnectionCount = { request: '', up: 0, down: 0 }
+      each.push(mine)
+      client.on('data', (chunk: Buffer) => {
+        if (!mine.request) mine.request = requestLine(chunk)
+        total.up += chunk.byteLength
+        mine.up += chunk.byteLength
+      })
+      upstream.on('data', (chunk: Buffer) => {
+        total.down += chunk.byteLength
+        mine.down += chunk.byteLength
+      })
       client.pipe(upstream)
       upstream.pipe(client)
       const end = () => {
@@ -83,6 +109,7 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       return u.toString().replace(/\/$/, '')
     },
     count: () => ({ ...total }),
+    connections: () => each.map((c) => ({ ...c })),
     cut: async () => {
       // Refuse first (the device sees ECONNREFUSED, as when the network is gone), then end what is open.
       const closed = stopListening()
