@@ -4,6 +4,7 @@
  * link, and the app syncs and projects every feed into its index. Used by the browser scenarios
  * (cold-start, search) that need a device with 10,000 posts stored.
  */
+import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser } from '../../tests/e2e/browser.ts'
 import { boardOptions, buildAutomerge, generateBoard, idOf, type Board } from '../generate.ts'
@@ -81,6 +82,14 @@ export async function fillDevice(ctx: RunContext, name: string, posts: number, i
     const handles = seeder.importDocs(docs.full)
     await waitUntil(() => [...handles.values()].every((h) => seeder.serverHas(h)), 'the relay to hold the board', 300_000, 50)
     await seeder.close()
+    // Taking 10,000 posts at once saturates the relay for a while, and a saturated relay turns the device
+    // away for half a minute or more (sync-server/admission.ts): let it get its breath back first.
+    await waitUntil(
+      async () => !((await (await fetch(`${server.url}/healthz`)).json()) as { busy?: boolean }).busy,
+      'the relay to have room again',
+      300_000,
+      500,
+    )
 
     const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 430, height: 900 } })
     if (initScript) await context.addInitScript(initScript)
@@ -112,6 +121,13 @@ export async function fillDevice(ctx: RunContext, name: string, posts: number, i
     await sleep(3000)
     return { board, build, server, ...(proxy ? { proxy } : {}), browser, context, page, fillSeconds, close }
   } catch (err) {
+    // What the person would have seen: a screenshot and the page's text, for whoever reruns it.
+    for (const page of browser.contexts().flatMap((c) => c.pages())) {
+      const shot = join(ctx.root, '.tmp', `bench-${name}-failure.png`)
+      await page.screenshot({ path: shot }).then(() => ctx.log(`${name}: the page at the failure: ${shot}`), () => undefined)
+      const text = await page.locator('body').innerText({ timeout: 5000 }).catch(() => '')
+      ctx.log(`${name}: the page said: ${text.replace(/\s+/g, ' ').slice(0, 600)}`)
+    }
     await close()
     throw err
   }

@@ -1,4 +1,4 @@
-import { Match, Switch, createResource, createSignal } from 'solid-js'
+import { Match, Switch, createEffect, createResource, createSignal, on } from 'solid-js'
 import { useNavigate, useParams } from '@solidjs/router'
 import type { DocUrl } from '../../shared/ids.ts'
 import { isDocUrl } from '../../shared/ids.ts'
@@ -30,6 +30,17 @@ export function Join() {
   const [info, { refetch }] = createResource(
     () => (token() && invitation.loading ? undefined : url()),
     async (u) => (isDocUrl(u) ? ((await app.findNeighbourhood(u)) ?? null) : null),
+  )
+  // Not found while the relay was out of reach or turned us away (busy): look again as soon as it
+  // lets us in, rather than leave the person to press "Réessayer".
+  createEffect(
+    on(
+      () => app.status.connection().state === 'open',
+      (open, wasOpen) => {
+        if (open && !wasOpen && info() === null) void refetch()
+      },
+      { defer: true },
+    ),
   )
   const [displayName, setDisplayName] = createSignal('')
   const form = useFormErrors()

@@ -38,4 +38,25 @@ describe('a saturated relay', () => {
     await a.close()
     await b.close()
   })
+
+  it('shows a newcomer the neighbourhood of their invitation once the relay lets them in, without a retry button', async () => {
+    saturate(0.2)
+    const a = await newDevice(world.browser)
+    const pageA = await openApp(a, world.relay.url)
+    await createNeighbourhood(pageA, { postcode: '01400', commune: /Châtillon-sur-Chalaronne/, name: 'Les Vignes', me: 'Louise' })
+    const link = await pageA.getByLabel('Lien d’invitation').inputValue()
+
+    saturate(0.97)
+    const b = await newDevice(world.browser)
+    const pageB = await openApp(b, link)
+    await pageB.getByRole('status').filter({ hasText: 'Le relais est saturé' }).waitFor()
+    // The device gives up looking while it is turned away…
+    await pageB.getByRole('alert').getByText('Ce quartier est introuvable pour l’instant', { exact: false }).waitFor({ timeout: 30_000 })
+    saturate(0.2)
+    // …and looks again by itself once the relay takes it.
+    await pageB.getByLabel('Votre prénom ou votre nom').waitFor({ timeout: 30_000 })
+    await pageB.getByText(/Les Vignes/).first().waitFor()
+    await a.close()
+    await b.close()
+  })
 })
