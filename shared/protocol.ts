@@ -55,6 +55,8 @@ export interface PeerMetadataWire {
   placetteFeatures?: string[]
   /** Join: the client's heads digests; peer: the relay's answers (heads-digest.ts). */
   placetteDigest?: unknown[]
+  /** Peer, to a signed-in member: a challenge to sign at its next connection instead of fetching one (relay-auth.ts). */
+  placetteTicket?: string
 }
 
 export interface JoinMessage {

@@ -7,6 +7,10 @@
  * The same token carries the neighbourhoods the member belongs to (so the relay loads their registries
  * up front) and any invitation the device holds (so a newcomer can read the neighbourhood and add
  * themselves). A relay peering upstream signs in the same way with its own key.
+ *
+ * The relay's answer to a member's join carries a ticket (`placetteTicket`): a challenge for that
+ * member's next connection, so that a device coming back within the hour signs it instead of fetching
+ * a challenge first (sync-server/access/challenges.ts).
  */
 import * as v from 'valibot'
 import { decodeKey, encodeKey, memberIdFor, openToken, signToken, verify, type MemberKeys } from './identity.ts'
@@ -86,16 +90,17 @@ export async function fetchChallenge(wsUrl: string, fetchFn: typeof fetch = fetc
 /**
  * The sync URL to open, signed in: fetches a fresh challenge from the relay (over HTTP on the same
  * host), signs it with the peer ID and returns `wsUrl?auth=…`. Used by devices, by relays peering
- * upstream, and by tests.
+ * upstream, and by tests. `options.challenge`: a ticket the relay gave this member at its last join
+ * (`placetteTicket`), signed instead of fetching a challenge.
  */
 export async function signedSyncUrl(
   wsUrl: string,
   input: { peer: string; n?: string[]; inv?: string[] },
   keys: MemberKeys,
-  options: { idFor?: (publicKey: Uint8Array) => MemberId; fetch?: typeof fetch } = {},
+  options: { idFor?: (publicKey: Uint8Array) => MemberId; fetch?: typeof fetch; challenge?: string } = {},
 ): Promise<string> {
   const url = new URL(wsUrl)
-  const challenge = await fetchChallenge(wsUrl, options.fetch)
+  const challenge = options.challenge ?? (await fetchChallenge(wsUrl, options.fetch))
   const token = createRelayAuth({ peer: input.peer, challenge, ...(input.n?.length ? { n: input.n } : {}), ...(input.inv?.length ? { inv: input.inv } : {}) }, keys, options.idFor)
   url.searchParams.set(AUTH_QUERY, token)
   return url.toString()

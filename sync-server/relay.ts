@@ -124,6 +124,10 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     gatekeeper,
     features: [PERSISTED_HEADS_FEATURE, CATCH_UP_FEATURE],
     admission,
+    // A joined member gets a ticket for its next sign-in (access/challenges.ts); a relay peering
+    // upstream reconnects rarely and asks for challenges. An open relay checks no sign-in, but the app
+    // signs in all the same: a plain challenge spares it the request.
+    tickets: (session) => (session ? (session.trusted ? undefined : challenges.issueTicket(session.id)) : gatekeeper ? undefined : challenges.issue()),
   })
   gate?.on('cut-off', (member, why) => network.cutOff(member, why))
   // Made on first start, kept with the documents: what this relay signs in to its upstreams with.

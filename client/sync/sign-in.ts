@@ -8,13 +8,15 @@ import { docIdOf } from '../../shared/ids.ts'
 import type { PendingInvitation, PlacetteDb } from '../db/db.ts'
 
 export function deviceSignIn(db: PlacetteDb) {
-  return async (url: string, peer: string): Promise<string | undefined> => {
+  // `ticket`: the relay's challenge for our next connection, from its last answer (shared/relay-auth.ts).
+  return async (url: string, peer: string, ticket?: string): Promise<string | undefined> => {
+    const options = ticket ? { challenge: ticket } : {}
     const [current, pending] = await Promise.all([db.settings.get('currentProfile'), db.settings.get('invitation')])
     const profile = typeof current?.value === 'string' ? await db.profiles.get(current.value as never) : undefined
     const invitation = pending?.value && typeof pending.value === 'object' ? (pending.value as PendingInvitation) : undefined
     // An invitation being taken up signs in as the newcomer, who reads the neighbourhood and adds themselves.
-    if (invitation) return signedSyncUrl(url, { peer, n: [invitation.neighbourhood], inv: [invitation.token] }, invitation.keys)
-    if (profile?.keys) return signedSyncUrl(url, { peer, n: [docIdOf(profile.neighbourhood)], inv: profile.invitation ? [profile.invitation] : [] }, profile.keys)
+    if (invitation) return signedSyncUrl(url, { peer, n: [invitation.neighbourhood], inv: [invitation.token] }, invitation.keys, options)
+    if (profile?.keys) return signedSyncUrl(url, { peer, n: [docIdOf(profile.neighbourhood)], inv: profile.invitation ? [profile.invitation] : [] }, profile.keys, options)
     // Nobody to sign in as: connect unsigned. A relay open to all (a closed network) serves us; one that
     // lets in members only says "sign-in required", which the adapter reports as "not connected yet".
     return url

@@ -48,8 +48,11 @@ export interface RelayAdapterOptions {
    * The URL to open for one connection, signed in (shared/relay-auth.ts signedSyncUrl), or undefined
    * when the device has nobody to sign in as. Without it the adapter connects unsigned (open relays).
    */
-  signIn?: (url: string, peerId: string) => Promise<string | undefined>
+  signIn?: (url: string, peerId: string, ticket?: string) => Promise<string | undefined>
 }
+
+/** A relay's ticket is a short challenge; anything else is not one. */
+const MAX_TICKET_CHARS = 200
 
 /** The join a device opens each connection to the relay with: its features (persisted heads, catch-up bundles) and its heads digests. */
 export function joinMessage(peerId: PeerId, peerMetadata: PeerMetadata, digests: readonly DigestRequest[]): JoinMessage {
@@ -71,6 +74,8 @@ export class RelayAdapter extends NetworkAdapter {
   readonly url: string
   #WebSocket: WebSocketCtor
   #signIn: RelayAdapterOptions['signIn']
+  /** The relay's challenge for our next connection (its answer to our last join), until used. */
+  #ticket: string | undefined
   #opening = 0
   #events: RelayAdapterOptions['events']
   #socket: WebSocketLike | undefined
@@ -221,10 +226,13 @@ export class RelayAdapter extends NetworkAdapter {
     if (this.#attempt === 0) this.#setConnection({ state: 'connecting', attempt: 0 })
     if (!this.#signIn) return this.#openSocket(this.url)
     const opening = ++this.#opening
-    this.#signIn(this.url, this.peerId as string).then(
+    // The relay's ticket from our last join spares asking it for a challenge first; it works once.
+    const ticket = this.#ticket
+    this.#ticket = undefined
+    this.#signIn(this.url, this.peerId as string, ticket).then(
       (url) => {
         if (opening !== this.#opening || this.#stopped) return
-        if (url) return this.#openSocket(url)
+        if (url) return this.#openSocket(url, !!ticket)
         this.#markReady()
         this.#setConnection({ state: 'signed-out' })
       },
@@ -235,7 +243,7 @@ export class RelayAdapter extends NetworkAdapter {
     )
   }
 
-  #openSocket(url: string): void {
+  #openSocket(url: string, withTicket = false): void {
     let socket: WebSocketLike
     try {
       socket = new this.#WebSocket(url)
@@ -279,6 +287,11 @@ export class RelayAdapter extends NetworkAdapter {
         this.#retryTimer = setTimeout(() => this.#open(), delay)
         return
       }
+      if (withTicket && event.code === CloseCode.unauthorized && event.reason === 'sign-in expired') {
+        // The ticket was stale (the relay restarted, an hour went by, or another profile signs in now):
+        // nothing to tell the person; sign in again at once with a fresh challenge.
+        return this.#open()
+      }
       if (event.code === CloseCode.forbidden || event.code === CloseCode.unauthorized) {
         // Said plainly to the person; tried again slowly (an expired sign-in just needs a new challenge).
         this.#setConnection({ state: 'refused', message: event.reason, code: event.code })
@@ -320,7 +333,9 @@ export class RelayAdapter extends NetworkAdapter {
         persistedHeads: announcesFeature(message.peerMetadata, PERSISTED_HEADS_FEATURE),
       })
       for (const listener of this.#relayOpenListeners) listener(message.senderId as unknown as PeerId, message.peerMetadata)
-      const { placetteDigest: _answers, ...peerMetadata } = message.peerMetadata
+      const ticket = message.peerMetadata.placetteTicket
+      this.#ticket = typeof ticket === 'string' && ticket.length <= MAX_TICKET_CHARS ? ticket : undefined
+      const { placetteDigest: _answers, placetteTicket: _ticket, ...peerMetadata } = message.peerMetadata
       this.emit('peer-candidate', { peerId: message.senderId as unknown as PeerId, peerMetadata: peerMetadata as PeerMetadata })
       return
     }

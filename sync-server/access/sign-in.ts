@@ -34,7 +34,8 @@ export function createGatekeeper(options: {
       const isRelay = token ? peekIsRelay(token) : false
       const check = verifyRelayAuth(token, isRelay ? relayIdFor : memberIdFor)
       if (!check.ok) return { ok: false, reason: check.reason === 'missing' ? 'sign-in required' : `sign-in ${check.reason}` }
-      if (!challenges.consume(check.auth.challenge)) return { ok: false, reason: 'sign-in expired' }
+      // A ticket (the relay's answer to an earlier join) is taken only from the member it was given to.
+      if (!challenges.consume(check.auth.challenge, check.auth.id)) return { ok: false, reason: 'sign-in expired' }
       if (isRelay && !trusted.has(check.auth.key)) return { ok: false, reason: 'relay not trusted' }
       const session: Session = {
         id: check.auth.id,

@@ -49,6 +49,12 @@ export interface WsServerAdapterOptions {
   features?: readonly string[]
   /** Whether a new socket is taken now (sync-server/admission.ts); absent: always. */
   admission?: Pick<Admission, 'admit'>
+  /**
+   * The challenge a joined device signs at its next connection instead of fetching one, sent in the
+   * join's answer (`placetteTicket`, access/challenges.ts); `session`: whom the socket signed in as
+   * (absent on an open relay). Absent, or undefined: no ticket.
+   */
+  tickets?: (session: Session | undefined) => string | undefined
 }
 
 /** What the adapter asks of the relay's gatekeeping; every call is made in the socket's message order. */
@@ -124,6 +130,7 @@ export class WsServerAdapter extends NetworkAdapter {
   readonly #gate: Gatekeeper | undefined
   readonly #features: readonly string[]
   readonly #admission: WsServerAdapterOptions['admission']
+  readonly #tickets: WsServerAdapterOptions['tickets']
   readonly #connections = new Set<Connection>()
   readonly #byPeer = new Map<PeerIdString, Connection>()
   #nextId = 1
@@ -144,6 +151,7 @@ export class WsServerAdapter extends NetworkAdapter {
     this.#gate = options.gatekeeper
     this.#features = options.features ?? []
     this.#admission = options.admission
+    this.#tickets = options.tickets
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -398,13 +406,14 @@ export class WsServerAdapter extends NetworkAdapter {
     replaced()
     this.#byPeer.set(peerId, conn)
     // Answer before telling the repo, so the peer hears who we are before any sync message from us.
-    this.#sendTo(conn, this.#peerMessage(peerId, digest?.answers))
+    const ticket = this.#tickets?.(conn.session)
+    this.#sendTo(conn, this.#peerMessage(peerId, digest?.answers, ticket))
     this.#log.info('peer joined', { peer: peerId, conn: conn.id, remote: conn.remote })
     this.emit('peer-candidate', { peerId: peerId as string as PeerId, peerMetadata: peerMetadata as PeerMetadata })
     digest?.commit()
   }
 
-  #peerMessage(targetId: PeerIdString, digests?: DigestAnswer[]): PeerMessage {
+  #peerMessage(targetId: PeerIdString, digests?: DigestAnswer[], ticket?: string): PeerMessage {
     return {
       type: 'peer',
       senderId: this.peerId as string as PeerIdString,
@@ -413,6 +422,7 @@ export class WsServerAdapter extends NetworkAdapter {
         isEphemeral: false,
         ...(this.#features.length ? { placetteFeatures: [...this.#features] } : {}),
         ...(digests ? { placetteDigest: digests } : {}),
+        ...(ticket ? { placetteTicket: ticket } : {}),
       } as PeerMessage['peerMetadata'],
       selectedProtocolVersion: PROTOCOL_VERSION,
       targetId,

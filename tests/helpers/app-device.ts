@@ -77,7 +77,7 @@ export function appDevice(wsUrl: string, options: AppDeviceOptions = {}): AppDev
     events: window as never,
     storage: options.storage,
     onCatchUp: (report) => catchUps.push(report),
-    ...(keys ? { signIn: (url: string, peer: string) => signedSyncUrl(url, { peer }, keys) } : {}),
+    ...(keys ? { signIn: (url: string, peer: string, ticket?: string) => signedSyncUrl(url, { peer }, keys, ticket ? { challenge: ticket } : {}) } : {}),
   })
   const d: AppDevice = {
     sync,

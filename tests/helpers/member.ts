@@ -31,7 +31,7 @@ export function memberDevice(wsUrl: string, keys: MemberKeys, signIn: { n?: stri
     relayUrl: wsUrl,
     WebSocket: WebSocket as never,
     events: new FakeDevice() as never,
-    signIn: (url, peer) => signedSyncUrl(url, { peer, ...signIn }, keys),
+    signIn: (url, peer, ticket) => signedSyncUrl(url, { peer, ...signIn }, keys, ticket ? { challenge: ticket } : {}),
   })
   sync.relay.onConnection((c) => {
     if (c.state === 'refused' && c.code) closes.push(c.code)

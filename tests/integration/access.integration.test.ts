@@ -15,6 +15,8 @@ import { startRelay, type TestRelay } from '../helpers/relay.ts'
 import { listFileStorageFirstParts } from '../../sync-server/storage/stored-documents.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 import { createNeighbourhoodAs, findOrNot, memberDevice, type MemberDevice } from '../helpers/member.ts'
+import { FakeWindow } from '../helpers/app-device.ts'
+import { createClientSync } from '../../client/sync/repo.ts'
 
 /**
  * The relay's gatekeeping (DESIGN.md §4), as an authorization matrix: each attacker — most of them the
@@ -146,6 +148,61 @@ describe('the relay lets members in and no one else', () => {
       ws.on('close', (_code, reason) => resolve(reason.toString()))
     })
     expect(refused).toBe('origin not allowed')
+  })
+
+  /** A device of a member on the app's sync stack that notes how it signs in and the tickets it is given. */
+  function ticketed(keys: MemberKeys, spoilTickets: () => boolean = () => false) {
+    const asked: string[] = []
+    const tickets: string[] = []
+    const states: string[] = []
+    const window = new FakeWindow()
+    const sync = createClientSync({
+      relayUrl: relay.wsUrl,
+      WebSocket: WebSocket as never,
+      events: window as never,
+      signIn: (url, peer, ticket) => {
+        asked.push(ticket ? 'ticket' : 'challenge')
+        // A stale ticket: as after a relay restart, or an hour later.
+        const challenge = ticket && spoilTickets() ? `${ticket.slice(0, -4)}AAAA` : ticket
+        return signedSyncUrl(url, { peer, n: [docId(nUrl)] }, keys, challenge ? { challenge } : {})
+      },
+    })
+    clients.push(sync)
+    sync.relay.onConnection((c) => states.push(c.state))
+    sync.relay.onRelayOpen((_relay, metadata) => tickets.push(String((metadata as { placetteTicket?: unknown }).placetteTicket)))
+    const opened = (n: number) => waitFor(() => tickets.length >= n, { message: `connection ${n} open` })
+    return { sync, window, asked, tickets, states, opened }
+  }
+
+  it('signs in again with the relay’s ticket instead of asking for a challenge, and falls back at once on a stale one', async () => {
+    let spoil = false
+    const { sync, window, asked, tickets, states, opened } = ticketed(referent.keys, () => spoil)
+    await opened(1)
+    expect(asked).toEqual(['challenge'])
+    expect(tickets[0]).toMatch(/^t\./)
+
+    window.set(false)
+    window.set(true)
+    await opened(2)
+    expect(asked).toEqual(['challenge', 'ticket'])
+    // Each join brings a new ticket; the one used is spent.
+    expect(tickets[1]).not.toBe(tickets[0])
+    expect(await closeOf(await signedSyncUrl(relay.wsUrl, { peer: 'p3' }, referent.keys, { challenge: tickets[0]! }))).toEqual({ code: CloseCode.unauthorized, reason: 'sign-in expired' })
+
+    spoil = true
+    window.set(false)
+    window.set(true)
+    await opened(3)
+    expect(asked).toEqual(['challenge', 'ticket', 'ticket', 'challenge'])
+    expect(states).not.toContain('refused')
+    expect(await findOrNot(sync.repo, referentFeed.url)).toBeDefined()
+  })
+
+  it('takes a ticket only from the member it was given to', async () => {
+    const { tickets, opened } = ticketed(referent.keys)
+    await opened(1)
+    const url = await signedSyncUrl(relay.wsUrl, { peer: 'p4', n: [docId(nUrl)] }, neighbour.keys, { challenge: tickets[0]! })
+    expect(await closeOf(url)).toEqual({ code: CloseCode.unauthorized, reason: 'sign-in expired' })
   })
 
   it('refuses a spoofed peer ID', async () => {
