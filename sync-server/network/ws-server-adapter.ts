@@ -29,6 +29,7 @@ import type { FromClientMessage } from '../../shared/protocol.ts'
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimit } from './token-bucket.ts'
 import { parseDigestRequests, type DigestAnswer, type DigestRequest } from '../../shared/heads-digest.ts'
 import type { Admission } from '../admission.ts'
+import { AUTH_QUERY } from '../../shared/relay-auth.ts'
 
 export interface WsServerAdapterOptions {
   /** Largest frame accepted (after decompression); larger ones close the socket with 1009. */
@@ -51,8 +52,9 @@ export interface WsServerAdapterOptions {
   admission?: Pick<Admission, 'admit'>
   /**
    * The challenge a joined device signs at its next connection instead of fetching one, sent in the
-   * join's answer (`placetteTicket`, access/challenges.ts); `session`: whom the socket signed in as
-   * (absent on an open relay). Absent, or undefined: no ticket.
+   * join's answer (`placetteTicket`, access/challenges.ts), to sockets that signed in (even on an open
+   * relay: the app signs in there too; a client that does not would pay for bytes it never uses);
+   * `session`: whom the socket signed in as (absent on an open relay). Absent, or undefined: no ticket.
    */
   tickets?: (session: Session | undefined) => string | undefined
 }
@@ -86,6 +88,8 @@ interface Connection {
   claimedPeer?: PeerIdString
   /** Who signed in on this socket (gatekept relays only). */
   session?: Session
+  /** The upgrade carried a sign-in token (`?auth=`): the device signs in, and may be given a ticket for next time. */
+  readonly signsIn: boolean
   /** Messages are checked and handed to the repo in order, one after the other. */
   queue: Promise<void>
   /** A pong or a frame came since the last ping. */
@@ -272,6 +276,7 @@ export class WsServerAdapter extends NetworkAdapter {
       late: 0,
       budget: new TokenBucket(this.#rateLimit),
       closing: false,
+      signsIn: new URL(request.url ?? '/', 'http://relay').searchParams.has(AUTH_QUERY),
       queue: Promise.resolve(),
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
     }
@@ -406,7 +411,7 @@ export class WsServerAdapter extends NetworkAdapter {
     replaced()
     this.#byPeer.set(peerId, conn)
     // Answer before telling the repo, so the peer hears who we are before any sync message from us.
-    const ticket = this.#tickets?.(conn.session)
+    const ticket = conn.signsIn ? this.#tickets?.(conn.session) : undefined
     this.#sendTo(conn, this.#peerMessage(peerId, digest?.answers, ticket))
     this.#log.info('peer joined', { peer: peerId, conn: conn.id, remote: conn.remote })
     this.emit('peer-candidate', { peerId: peerId as string as PeerId, peerMetadata: peerMetadata as PeerMetadata })
