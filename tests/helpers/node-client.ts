@@ -5,6 +5,7 @@
  */
 import { Repo, type AnyDocumentId, type DocHandle } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import { WebSocket } from 'ws'
 import { waitFor } from './wait-for.ts'
 
 export interface NodeClient {
@@ -29,6 +30,26 @@ export function nodeClient(wsUrl: string): NodeClient {
       await waitFor(() => handle.isReady(), { timeout, message: `a client finds ${String(url)}` })
       return handle
     },
-    close: () => (closed ??= repo.shutdown()),
+    close: () => (closed ??= shutdownStock(repo)),
   }
+}
+
+/**
+ * Shuts a stock client down once its socket is not in the middle of its handshake. The stock adapter
+ * removes its error listener before closing, so closing a socket that is still connecting throws out of
+ * band ("WebSocket was closed before the connection was established"): an unhandled error that fails
+ * the run (seen once in CI, in access.integration.test.ts, whose stock client retries every 100 ms
+ * against a relay that refuses it). The check and the shutdown happen in the same tick.
+ */
+export async function shutdownStock(repo: Repo): Promise<void> {
+  let done: Promise<void> | undefined
+  await waitFor(
+    () => {
+      const connecting = repo.networkSubsystem.adapters.some((a) => a instanceof WebSocketClientAdapter && a.socket?.readyState === WebSocket.CONNECTING)
+      if (!connecting) done = repo.shutdown()
+      return !connecting
+    },
+    { timeout: 5000, message: 'the stock client’s socket to finish its handshake' },
+  )
+  await done
 }

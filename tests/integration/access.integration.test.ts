@@ -16,6 +16,7 @@ import { listFileStorageFirstParts } from '../../sync-server/storage/stored-docu
 import { waitFor } from '../helpers/wait-for.ts'
 import { createNeighbourhoodAs, findOrNot, memberDevice, type MemberDevice } from '../helpers/member.ts'
 import { FakeWindow } from '../helpers/app-device.ts'
+import { shutdownStock } from '../helpers/node-client.ts'
 import { createClientSync } from '../../client/sync/repo.ts'
 
 /**
@@ -121,7 +122,7 @@ describe('the relay lets members in and no one else', () => {
   it('refuses a socket with no sign-in, and the stock client gets nothing', async () => {
     expect(await closeOf(relay.wsUrl)).toEqual({ code: CloseCode.unauthorized, reason: 'sign-in required' })
     const stock = new Repo({ network: [new WebSocketClientAdapter(relay.wsUrl, 100)] })
-    clients.push({ close: () => stock.shutdown() })
+    clients.push({ close: () => shutdownStock(stock) })
     expect(await findOrNot(stock, nUrl)).toBeUndefined()
     expect(await findOrNot(stock, referentFeed.url)).toBeUndefined()
   })
