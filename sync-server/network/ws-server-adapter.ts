@@ -276,7 +276,8 @@ export class WsServerAdapter extends NetworkAdapter {
       late: 0,
       budget: new TokenBucket(this.#rateLimit),
       closing: false,
-      signsIn: new URL(request.url ?? '/', 'http://relay').searchParams.has(AUTH_QUERY),
+      // The query alone (URLSearchParams never throws, whatever a client sends).
+      signsIn: new URLSearchParams((request.url ?? '').split('?')[1] ?? '').has(AUTH_QUERY),
       queue: Promise.resolve(),
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
     }
