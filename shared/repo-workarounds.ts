@@ -1,5 +1,7 @@
 /**
- * Workarounds for automerge-repo 2.5.6 that both the relay and the client need. Type-only imports of
+ * Workarounds for automerge-repo 2.5.6 that both the relay and the client need. (A batch of changes that
+ * cancel out, once kept to itself by a repo, is now passed on by patches/@automerge+automerge-repo+2.5.6.patch:
+ * a handle emits `change` whenever its heads move.) Type-only imports of
  * automerge-repo: shared/ stays free of the repo at run time.
  */
 import type { DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
@@ -23,33 +25,3 @@ export function onEachDocument(repo: Repo, fn: (handle: DocHandle<unknown>) => v
   for (const handle of Object.values(repo.handles)) visit(handle)
   return () => void repo.synchronizer.off('open-doc', onOpen)
 }
-
-/**
- * Makes a repo pass on every change it receives, including a batch whose changes cancel out.
- *
- * automerge-repo 2.5.6 sends a document to its other peers when the handle emits `change`, and a
- * handle emits `change` only when the new heads bring patches. A batch that cancels out — a post
- * written and deleted while offline, then synced in one go — moves the heads but brings no patch, so
- * a relay (or a phone between BroadcastChannel, WebRTC and the relay) would keep it to itself: every
- * other peer of that document stays behind
- * until the next change of the document or its next reconnect. The convergence simulation found it
- * (seed 5). Here a heads change that came without a `change` event gets one, with no patches (listeners
- * such as the client's projector take it as a harmless re-read).
- */
-export function passOnChangesThatCancelOut(repo: Repo): () => void {
-  return onEachDocument(repo, (handle) => {
-    let silent = false
-    handle.on('change', () => (silent = false))
-    handle.on('heads-changed', () => {
-      // The handle emits `heads-changed`, then `change` if there are patches, in the same call.
-      silent = true
-      queueMicrotask(() => {
-        if (!silent || !handle.isReady()) return
-        silent = false
-        const doc = handle.doc()
-        handle.emit('change', { handle, doc, patches: [], patchInfo: { before: doc, after: doc, source: 'change' } })
-      })
-    })
-  })
-}
-

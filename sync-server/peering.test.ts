@@ -4,7 +4,6 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { parseClientMessage } from '../shared/protocol.ts'
 import { isUpstreamPeer, RelaySharing, remotePeerIdOf, upstreamPeerId } from './peering.ts'
-import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { waitFor } from '../tests/helpers/wait-for.ts'
 
 const doc = (n: number) => `doc${n}` as DocumentId
@@ -93,33 +92,5 @@ describe('RelaySharing', () => {
     expect(sharing.asked(peer('peer-b'), doc(1))).toBe(false)
     expect(sharing.asked(peer('peer-a'), doc(1))).toBe(true)
     expect(sharing.asked(peer('peer-c'), doc(1))).toBe(true)
-  })
-})
-
-describe('passOnChangesThatCancelOut', () => {
-  it('emits a change for new heads that bring no patch, and only then', async () => {
-    const repo = new Repo({ network: [] })
-    const handle = repo.create<{ posts: Record<string, string> }>({ posts: {} })
-    passOnChangesThatCancelOut(repo)
-    // A handle created here never syncs with a peer; watch it the way the relay meets it.
-    repo.synchronizer.emit('open-doc', { documentId: handle.documentId, peerId: peer('peer-a') })
-    const changes: boolean[] = []
-    handle.on('change', ({ patches }) => changes.push(patches.length > 0))
-
-    handle.change((d) => void (d.posts.x = 'soupe'))
-    await Promise.resolve()
-    expect(changes).toEqual([true])
-
-    // Someone else's changes that cancel out, arriving together.
-    let other = A.clone(handle.doc())
-    other = A.change(other, (d) => void (d.posts.y = 'pain'))
-    other = A.change(other, (d) => void delete d.posts.y)
-    const before = A.getHeads(handle.doc())
-    handle.update((d) => A.merge(d, other))
-    expect(A.getHeads(handle.doc())).not.toEqual(before)
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    // The relay's synchronizer hears of it, with no patches; a change with patches was not doubled.
-    expect(changes).toEqual([true, false])
-    await repo.shutdown()
   })
 })

@@ -23,7 +23,6 @@ import { encodeKey } from '../shared/identity.ts'
 import { Challenges } from './access/challenges.ts'
 import { Gate } from './access/gate.ts'
 import { createGatekeeper, loadRelayKeys, relaySignIn } from './access/sign-in.ts'
-import { passOnChangesThatCancelOut } from '../shared/repo-workarounds.ts'
 import { receiveSyncFromSyncingPeersDirectly } from './receive-fast-path.ts'
 import { PERSISTED_HEADS_FEATURE } from '../shared/persisted-heads.ts'
 import { CATCH_UP_FEATURE } from '../shared/catch-up.ts'
@@ -167,7 +166,6 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     }
   })
   const stopSharing = sharing.attach(repo)
-  const stopPassingOn = passOnChangesThatCancelOut(repo)
   // Inbound sync messages skip automerge-repo's scan of every connected peer (receive-fast-path.ts).
   const stopFastPath = receiveSyncFromSyncingPeersDirectly(repo, { announcesTo: isUpstreamPeer })
   // "Synced" on a client means on this relay's disk (sync-server/persisted-heads.ts).
@@ -278,7 +276,6 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       hosting?.stop()
       evictor.stop()
       admission?.stop()
-      stopPassingOn()
       stopFastPath()
       persisted.stop()
       digests.stop()

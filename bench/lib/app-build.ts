@@ -2,6 +2,7 @@
  * The built PWA for the browser scenarios. `dist/` is reused when it is newer than every source of
  * the app; otherwise the bench builds its own copy into .tmp/bench-dist (so it never overwrites a
  * `dist/` that someone else's tests are serving), and reuses that while it stays fresh.
+ * `PLACETTE_BENCH_APP=<dir>` serves that build instead (another version's, to compare two versions).
  */
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -29,6 +30,8 @@ export interface AppBuild {
 }
 
 export async function ensureAppBuild(root: string, log: (m: string) => void): Promise<AppBuild> {
+  const chosen = process.env.PLACETTE_BENCH_APP
+  if (chosen) return { dir: chosen, how: `the build in ${chosen} (PLACETTE_BENCH_APP)` }
   const sources = Math.max(...INPUTS.map((p) => newestMtime(join(root, p))))
   const dist = join(root, 'dist')
   if (builtAt(dist) > sources) return { dir: dist, how: 'reused dist/ (newer than the sources)' }

@@ -5,7 +5,7 @@
  * The device is filled through the app's own path: the board's documents are put on the relay, a fresh
  * Chromium profile joins the neighbourhood by its invitation link, and the app syncs and projects them.
  */
-import type { Page } from 'playwright-core'
+import type { CDPSession, Page } from 'playwright-core'
 import { fillDevice } from '../lib/filled-device.ts'
 import type { ConnectionCount, Proxy } from '../lib/proxy.ts'
 import type { Figure, RunContext, Scenario } from '../lib/scenario.ts'
@@ -34,6 +34,51 @@ function paintProbe(): void {
   })
   observer.observe(document, { childList: true, subtree: true })
   document.addEventListener('DOMContentLoaded', () => (state.domContentLoaded = performance.now()))
+}
+
+/** The page's main thread: how long its tasks have taken so far (Chromium's `TaskDuration`), in ms. */
+async function taskMs(cdp: CDPSession): Promise<number> {
+  const { metrics } = await cdp.send('Performance.getMetrics')
+  return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000
+}
+
+/** After a reload: when the app was done starting, and how much main-thread time that took. */
+interface Startup {
+  /** Since the reload was asked for: when the page's main thread last worked before a quiet second. */
+  doneMs: number
+  /** Main-thread task time from the reload until then. */
+  busyMs: number
+}
+
+/**
+ * Samples the page's main thread from just before a reload (`reload` runs it) until it has been quiet
+ * for a second (under 20 ms of tasks) once `painted()` is true. Chromium's `TaskDuration` starts again
+ * from 0 when a reload gets a new renderer process: a drop counts as that.
+ */
+async function startupOf(cdp: CDPSession, reload: () => Promise<void>, painted: () => boolean): Promise<Startup> {
+  const start = performance.now()
+  let busy = 0
+  let last: number | undefined
+  const samples: { at: number; busy: number }[] = []
+  let failed: unknown
+  const reloading = reload().catch((e: unknown) => (failed = e))
+  for (;;) {
+    if (failed) throw failed
+    const task = await taskMs(cdp).catch(() => undefined)
+    const at = performance.now()
+    if (task !== undefined) {
+      if (last !== undefined) busy += task >= last ? task - last : task
+      last = task
+      samples.push({ at, busy })
+    }
+    const quietFrom = samples.find((s) => s.at >= at - 1000)
+    if (painted() && quietFrom && at - quietFrom.at >= 900 && busy - quietFrom.busy < 20) {
+      await reloading
+      return { doneMs: quietFrom.at - start, busyMs: quietFrom.busy }
+    }
+    if (at - start > 180_000) throw new Error('the app did not settle within 3 minutes of a reload')
+    await sleep(100)
+  }
 }
 
 /** One reconnect of the app with nothing new on either side, as the counting proxy saw it. */
@@ -101,17 +146,34 @@ export const coldStart: Scenario = {
     const { build, page, context, fillSeconds, proxy } = device
     if (!proxy) throw new Error('the device was filled without its proxy')
     const reconnects: AppReconnect[] = []
+    const startups: Startup[] = []
     try {
       await context.setOffline(true)
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Performance.enable')
       for (let i = 0; i <= reloads; i++) {
-        await page.reload({ timeout: 120_000 })
-        await page.waitForFunction(() => (window as unknown as { __bench?: Probe }).__bench?.painted, undefined, { timeout: 120_000 })
-        const probe = await page.evaluate(() => (window as unknown as { __bench: Probe }).__bench)
+        let probe: Probe | undefined
+        // Each reload waits for the last one's start to end, as a person opening the app finds it: a
+        // reload in the middle of it would paint while the storage is still busy with the last page's reads.
+        const startup = await startupOf(
+          cdp,
+          async () => {
+            await page.reload({ timeout: 120_000 })
+            await page.waitForFunction(() => (window as unknown as { __bench?: Probe }).__bench?.painted, undefined, { timeout: 120_000 })
+            probe = await page.evaluate(() => (window as unknown as { __bench: Probe }).__bench)
+          },
+          () => probe !== undefined,
+        )
+        if (!probe) throw new Error('no paint probe')
         // The first offline reload warms caches; it is not counted.
         if (i > 0) probes.push(probe)
-        ctx.log(`cold-start: reload ${i}${i ? '' : ' (warm-up)'}: board painted at ${probe.painted.toFixed(0)} ms with ${probe.articles} posts in the DOM`)
-        await sleep(1000)
+        if (i > 0) startups.push(startup)
+        ctx.log(
+          `cold-start: reload ${i}${i ? '' : ' (warm-up)'}: board painted at ${probe.painted.toFixed(0)} ms with ${probe.articles} posts in the DOM; ` +
+            `the app done starting at ${startup.doneMs.toFixed(0)} ms, ${startup.busyMs.toFixed(0)} ms of main thread`,
+        )
       }
+      await cdp.detach()
       // Then the network comes back with nothing new on either side, and goes and comes back again:
       // what the app's reconnect costs as it really makes it (sign-in challenge, browser headers).
       await proxy.cut()
@@ -134,6 +196,12 @@ export const coldStart: Scenario = {
     const figures: Figure[] = [
       { measure: `navigation → first post painted, offline, ${posts.toLocaleString('en')} posts stored`, unit: 'ms', values: { placette: probes.map((p) => p.painted) }, goal: { max: 400, text: '≤ 400 ms' } },
       { measure: 'navigation → DOMContentLoaded (same reloads)', unit: 'ms', values: { placette: probes.map((p) => p.domContentLoaded) } },
+      {
+        measure: 'reload → the app done starting offline (Automerge, every document loaded, checked and projected; main thread then quiet for 1 s)',
+        unit: 'ms',
+        values: { placette: startups.map((s) => s.doneMs) },
+      },
+      { measure: 'main-thread time the page spent on that start (Chromium TaskDuration)', unit: 'ms', values: { placette: startups.map((s) => s.busyMs) } },
       { measure: 'posts in the DOM when the board is first painted', unit: 'posts', values: { placette: probes.map((p) => p.articles) }, digits: 0 },
       { measure: `filling the device through the app (join → ${posts.toLocaleString('en')} posts indexed)`, unit: 's', values: { placette: [fillSeconds] }, digits: 0 },
       {
@@ -178,6 +246,9 @@ export const coldStart: Scenario = {
         `indexes every feed (until IndexedDB's \`placette-index\` holds every post). The context then goes offline and the page is reloaded ` +
         `${reloads} times (after one uncounted warm-up reload); a script installed before the app's own notes \`performance.now()\` one frame ` +
         `after the first post card (\`article\`) enters the DOM — time since the navigation started, service worker and index included. ` +
+        `From each reload, the page's main thread is sampled (Chromium's \`TaskDuration\` over CDP, every 100 ms) until it has been quiet ` +
+        `for a second (under 20 ms of tasks): the app done starting (Automerge loaded, every document read, checked and projected), when ` +
+        `and at what main-thread cost; the next reload waits for it, as a person opening the app finds it. ` +
         `The page and its sync go through a loopback TCP proxy that counts bytes; after the reloads the network goes and comes back ` +
         `${ctx.quick ? 2 : 5} times with nothing new on either side (the proxy refuses and ends connections and the context goes offline, ` +
         `then both come back): each reconnect is counted from the network's return until the status line says "En ligne" and ` +

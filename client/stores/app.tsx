@@ -78,11 +78,19 @@ export interface AppStore {
   backupProfile(): Promise<{ bytes: Uint8Array; name: string }>
   /** Restores a profile from its backup file and makes it this device's current one. */
   restoreProfile(bytes: Uint8Array): Promise<{ name: string; neighbourhood: string }>
+  /**
+   * The current screen has its content: the engine (Automerge and sync) loads once that is painted,
+   * rather than competing with it. Screens that do not call it get the engine a second after start.
+   */
+  screenShown(): void
   /** Whether this device manages to write (a full device keeps what it has in memory and retries). */
   storage: { health: Accessor<StorageHealthState>; retry(): Promise<void> }
 }
 
 const Context = createContext<AppStore>()
+
+/** The engine starts at the latest this long after the store, if no screen said it was shown. */
+const ENGINE_AT_LATEST_MS = 1000
 
 const loadEngine = () => Promise.all([import('../sync/runtime.ts'), import('./commands.ts')])
 type Engine = Awaited<ReturnType<typeof loadEngine>>
@@ -103,8 +111,11 @@ export async function createAppStore(): Promise<AppStore> {
   const [profile, setProfile] = createSignal<Profile | undefined>(initialProfile)
   const [connection, setConnection] = createSignal<RelayConnection>(navigator.onLine ? { state: 'connecting', attempt: 0 } : { state: 'offline' })
 
-  // Automerge (3.6 MB of wasm) loads after the first paint; commands wait for it.
-  const engine: Promise<Engine & { rt: Runtime }> = loadEngine().then(([runtime, commands]) => {
+  // Automerge (3.6 MB of wasm) and the sync engine load once the first screen is painted (see
+  // `screenShown`): loading them earlier makes the board wait on a slow phone. A command starts them at once.
+  let startEngine!: () => void
+  const wanted = new Promise<void>((resolve) => (startEngine = resolve))
+  const engine: Promise<Engine & { rt: Runtime }> = wanted.then(loadEngine).then(([runtime, commands]) => {
     const rt = runtime.startRuntime(db, health)
     rt.relay.onConnection(setConnection)
     const p = profile()
@@ -159,6 +170,15 @@ export async function createAppStore(): Promise<AppStore> {
     return p
   }
 
+  /** The engine, started now if it was not yet. */
+  const ready = () => {
+    startEngine()
+    return engine
+  }
+  // A screen that does not say it is shown (only the board does) gets the engine a second after start.
+  setTimeout(startEngine, ENGINE_AT_LATEST_MS)
+  let shown = false
+
   const direct = createDirectStore(
     engine.then((e) => e.rt),
     db,
@@ -168,7 +188,7 @@ export async function createAppStore(): Promise<AppStore> {
   /** Runs a command of the current profile once the engine is loaded. */
   const withEngine = async <T,>(run: (rt: Runtime, commands: Engine[1], profile: Profile) => Promise<T>): Promise<T> => {
     const p = requireProfile()
-    const { rt, 1: commands } = await engine
+    const { rt, 1: commands } = await ready()
     return run(rt, commands, p)
   }
 
@@ -183,20 +203,26 @@ export async function createAppStore(): Promise<AppStore> {
     direct,
     status: { connection, pendingChanges, lastSync, lastByPath },
     storage: { health: healthState, retry: () => health.retry() },
+    screenShown() {
+      if (shown) return
+      shown = true
+      // After the frame that shows it.
+      requestAnimationFrame(() => setTimeout(startEngine, 0))
+    },
     async createNeighbourhood(input) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return setProfile(await commands.createNeighbourhood(rt, db, input))
     },
     async findNeighbourhood(url) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return commands.findNeighbourhood(rt, url)
     },
     async joinNeighbourhood(url, displayName) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return setProfile(await commands.joinNeighbourhood(rt, db, url, displayName))
     },
     async openInvitation(token) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return commands.openInvitation(rt, db, token)
     },
     makeInvitation: (options) => withEngine(async (_rt, c, p) => c.makeInvitation(p, options)),
@@ -209,7 +235,7 @@ export async function createAppStore(): Promise<AppStore> {
       }),
     deviceLink: () => withEngine(async (_rt, c, p) => c.deviceLinkFor(p)),
     async linkThisDevice(token) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return setProfile(await commands.linkThisDevice(rt, db, token))
     },
     sendMessage: (them, text) => withEngine((rt, c, p) => c.sendMessage(rt, p, them, text)),
@@ -234,12 +260,12 @@ export async function createAppStore(): Promise<AppStore> {
         return file
       }),
     async importFile(bytes) {
-      const { rt, 1: commands } = await engine
+      const { rt, 1: commands } = await ready()
       return commands.importNeighbourhoodFile(rt, db, profile(), bytes)
     },
     backupProfile: () => withEngine(async (rt, _c, p) => (await import('./backup.ts')).exportProfileBackup(rt, db, p)),
     async restoreProfile(bytes) {
-      const [{ rt }, backup] = await Promise.all([engine, import('./backup.ts')])
+      const [{ rt }, backup] = await Promise.all([ready(), import('./backup.ts')])
       const restored = await backup.restoreProfileBackup(rt, db, bytes)
       if (restored.language) setLanguage(restored.language)
       setProfile(restored.profile)
@@ -250,7 +276,7 @@ export async function createAppStore(): Promise<AppStore> {
       await db.settings.put({ key: 'language', value: lang })
     },
     async rebuildIndex() {
-      const { rt } = await engine
+      const { rt } = await ready()
       await rt.projector.rebuild()
     },
   }

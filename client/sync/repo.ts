@@ -2,7 +2,6 @@ import { Repo, type DocumentId, type NetworkAdapterInterface, type PeerId, type 
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import { randomId } from '../../shared/ids.ts'
 import { SYNC_DEBOUNCE_MS } from '../../shared/protocol.ts'
-import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { RelayAdapter, type RelayAdapterOptions } from './websocket-adapter.ts'
 import { HeadsDigestClient, type CatchUpReport, type DigestRelay } from './heads-digest.ts'
 
@@ -79,8 +78,6 @@ export function createDeviceRepo(options: DeviceRepoOptions): { repo: Repo; keep
   })
   digest.attach(repo)
   if (options.onCatchUp) digest.onCatchUp(options.onCatchUp)
-  // A batch received from one peer (a tab, a phone) that cancels out must still reach the relay.
-  passOnChangesThatCancelOut(repo)
   keepOthersEphemeralMessages(repo)
   return { repo, keepSyncing: (documentId) => digest.keepSyncing(documentId) }
 }

@@ -76,6 +76,7 @@ export function Board() {
 
   const themes = usePromotedThemes(() => filtersOpen() || !!params().theme)
   const view = createBoardView(() => ({ params: { ...params(), q: text() }, limit: limit(), here: here() }))
+  createEffect(() => view.page() && app.screenShown())
 
   const results = () => {
     if (!view.searching()) return ''

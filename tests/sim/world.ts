@@ -40,7 +40,6 @@ import { createLogger } from '../../sync-server/log.ts'
 import { DigestResponder } from '../../sync-server/heads-digest.ts'
 import { reportPersistedHeads } from '../../sync-server/persisted-heads.ts'
 import { isUpstreamPeer, RelaySharing, UpstreamHosting } from '../../sync-server/peering.ts'
-import { passOnChangesThatCancelOut } from '../../shared/repo-workarounds.ts'
 import { receiveSyncFromSyncingPeersDirectly } from '../../sync-server/receive-fast-path.ts'
 import { cacheSyncStates } from '../../sync-server/storage/sync-state-cache.ts'
 import { MemoryStorage } from '../../sync-server/storage/memory-storage.ts'
@@ -283,8 +282,8 @@ class World {
     let hosting: UpstreamHosting | undefined
     const stops: Array<() => void> = []
     if (node.kind === 'relay') {
-      // As createRelay does: sharing, changes that cancel out, the receive fast path, persisted heads, the heads digest.
-      stops.push(sharing.attach(repo), passOnChangesThatCancelOut(repo), receiveSyncFromSyncingPeersDirectly(repo, { announcesTo: isUpstreamPeer }))
+      // As createRelay does: sharing, the receive fast path, persisted heads, the heads digest.
+      stops.push(sharing.attach(repo), receiveSyncFromSyncingPeersDirectly(repo, { announcesTo: isUpstreamPeer }))
       const devices = ends.filter((end) => end.link.roles[end.side].relayServer)
       const persisted = reportPersistedHeads(repo, new SimRelaySockets(devices), silent)
       const digests = new DigestResponder({ repo, persisted, log: silent })
