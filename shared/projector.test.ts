@@ -1,10 +1,11 @@
 import { encodeKey, generateMemberKeys, memberIdFor } from './identity.ts'
 import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
-import { FeedProjectionCache, projectFeed, projectNeighbourhood } from './projector.ts'
+import { createHash } from 'node:crypto'
+import { FeedProjectionCache, PROJECTION_VERSION, projectFeed, projectNeighbourhood } from './projector.ts'
 import { newFeed, newPost, type FeedDoc } from './schema/feed.ts'
 import { newNeighbourhood } from './schema/neighbourhood.ts'
-import { newCommentId, newMemberId, newPostId, type DocUrl, type PostId } from './ids.ts'
+import { newCommentId, newMemberId, newPostId, type AnswerId, type CommentId, type DocUrl, type MemberId, type PostId } from './ids.ts'
 
 const nUrl = 'automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl
 const fUrl = 'automerge:3k9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl
@@ -19,6 +20,29 @@ function feedWith(count: number) {
 }
 
 describe('projector', () => {
+  it('gives the rows of its version: change them, bump PROJECTION_VERSION (devices keep rows across starts)', () => {
+    const owner = 'm1111111111111111111111' as MemberId
+    const helper = 'm2222222222222222222222' as MemberId
+    const post = 'p1111111111111111111111' as PostId
+    const other = { feed: 'automerge:4k9knpCseyhnK8izDmLpGP5WMdZQ' as DocUrl, id: 'p3333333333333333333333' as PostId }
+    const feed = newFeed(nUrl, owner)
+    feed.posts[post] = {
+      ...newPost({ kind: 'request', category: 'lifts', title: 'Aller à la pharmacie', body: 'Jeudi matin', themes: ['santé'], when: { start: 5000, end: 9000 }, place: { lat: 46.1, lon: 4.9 } }, post, 1000),
+      status: 'done',
+      closedAt: 3000,
+      updatedAt: 2000,
+      accepted: { [helper]: 1500 },
+      outcomes: { [helper]: { kind: 'thanks', note: 'Merci !', at: 3000 } },
+    }
+    feed.answers = { ['a1111111111111111111111' as AnswerId]: { id: 'a1111111111111111111111' as AnswerId, post: other, message: 'Je peux', createdAt: 1200, withdrawnAt: 1300 } }
+    feed.comments = { ['c1111111111111111111111' as CommentId]: { id: 'c1111111111111111111111' as CommentId, post: other, body: 'Bonne idée', createdAt: 1100 } }
+    const projection = projectFeed(feed, fUrl)
+    expect(projection.rows).toHaveLength(1)
+    const digest = createHash('sha256').update(JSON.stringify(projection)).digest('hex').slice(0, 16)
+    // If this fails because you changed the rows on purpose: bump PROJECTION_VERSION, then update both.
+    expect({ version: PROJECTION_VERSION, digest }).toEqual({ version: 1, digest: '855307e1e7c5960d' })
+  })
+
   it('maps every post of a feed to a row, newest first, with its author', () => {
     const feed = feedWith(3)
     const { rows, valid } = projectFeed(feed, fUrl)

@@ -111,6 +111,14 @@ export interface FeedProjection {
   valid: boolean
 }
 
+/**
+ * The version of what {@link projectFeed} makes of a feed. A device keeps the rows it projected and,
+ * on a cold start, does not project again a feed whose version it already holds rows for
+ * (client/sync/projector.ts): when the rows a feed gives change (a new field, another rule), bump
+ * this, so that every device projects its feeds again. shared/projector.test.ts fails until you do.
+ */
+export const PROJECTION_VERSION = 1
+
 export function projectFeed(doc: unknown, feedUrl: DocUrl): FeedProjection {
   const feed = validateFeed(doc)
   if (!feed.ok) return { rows: [], answers: [], comments: [], outcomes: [], skipped: 0, valid: false }

@@ -9,6 +9,8 @@ import type { DocUrl, MemberId } from '../../shared/ids.ts'
  * - `profiles`, `settings`, `syncState`: belong to this device only and are never synced.
  * - `feedChecks`: what this device verified of each feed's signatures (shared/signed-changes.ts), so a
  *   cold start verifies only changes that arrived since; kept when the index is rebuilt.
+ * - `projections`: the version of each feed (others' feeds only) that its rows in the index are, so a
+ *   cold start does not project again a feed that has not changed; dropped with the index.
  */
 
 /** A row of the board: the projected post plus whether the relay has it yet. */
@@ -61,6 +63,14 @@ export interface FeedCheckRow {
   signed: boolean
 }
 
+/** The index holds the rows of this feed's version at `heads` (someone else's feed: no pending marks). */
+export interface ProjectionRow {
+  url: DocUrl
+  heads: string[]
+  /** shared/projector.ts `PROJECTION_VERSION` when they were written: another version projects again. */
+  version: number
+}
+
 export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation' | 'vouchedFeeds'
 export interface Setting {
   key: SettingKey
@@ -91,6 +101,7 @@ export type PlacetteDb = Dexie & {
   settings: EntityTable<Setting, 'key'>
   syncState: EntityTable<DocSyncState, 'url'>
   feedChecks: EntityTable<FeedCheckRow, 'url'>
+  projections: EntityTable<ProjectionRow, 'url'>
 }
 
 export const DB_NAME = 'placette-index'
@@ -115,8 +126,10 @@ export function openDb(name = DB_NAME): PlacetteDb {
   })
   // Version 3: signed feed changes; what was verified is remembered per feed.
   db.version(3).stores({ feedChecks: 'url, neighbourhood' })
+  // Version 4: which version of each feed the index holds, so a cold start skips the unchanged ones.
+  db.version(4).stores({ projections: 'url' })
   return db
 }
 
 /** Index tables: safe to drop, rebuilt by the projector. */
-export const INDEX_TABLES = ['posts', 'answers', 'comments', 'outcomes', 'members', 'neighbourhoods'] as const
+export const INDEX_TABLES = ['posts', 'answers', 'comments', 'outcomes', 'members', 'neighbourhoods', 'projections'] as const

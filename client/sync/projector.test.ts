@@ -10,6 +10,7 @@ import { newNeighbourhood, type NeighbourhoodDoc } from '../../shared/schema/nei
 import { newMemberId, newPostId, randomId, type DocUrl, type MemberId } from '../../shared/ids.ts'
 import { encodeKey, generateMemberKeys, memberIdFor } from '../../shared/identity.ts'
 import { changeSigned } from '../../shared/signed-changes.ts'
+import { PROJECTION_VERSION } from '../../shared/projector.ts'
 
 // The projector against a real repo (no network) and Dexie on fake-indexeddb: one layer, its real
 // neighbours, only the browser's IndexedDB faked.
@@ -58,6 +59,16 @@ async function setup() {
       d.posts[id] = { ...p, title: new A.ImmutableString(p.title) as unknown as string }
     })
   return { db, repo, projector, n, feed, me, post }
+}
+
+/** The app started again on the same device: a new projector over the same repo and index. */
+function restart(repo: Repo, db: PlacetteDb): Projector {
+  const again = new Projector(repo, db, new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' }))
+  cleanup.push(async () => {
+    await again.settled()
+    again.stop()
+  })
+  return again
 }
 
 const titles = async (db: PlacetteDb) =>
@@ -112,16 +123,17 @@ describe('client projector', () => {
     await expect.poll(async () => (await db.settings.get('pendingChanges'))?.value).toBe(0)
   })
 
-  it('on a new start, rewrites only the rows that differ from the index', async () => {
+  it('on a new start with no record of the version it holds (an older app wrote it), rewrites only the rows that differ', async () => {
     const { db, repo, projector, n, post } = await setup()
     for (let i = 0; i < 5; i++) post(`Post ${i}`, i)
     await projector.watchNeighbourhood(n.url as DocUrl)
     await expect.poll(async () => (await db.posts.count())).toBe(5)
     await projector.settled()
     projector.stop()
-    // The index went stale while the app was closed: one title is wrong.
+    // The index went stale while the app was closed, and says nothing of the version it holds: one title is wrong.
     const [first] = await db.posts.toArray()
     await db.posts.update([first!.feed, first!.id], { title: 'Stale' })
+    await db.projections.clear()
     const written: string[] = []
     const count = (table: string) => (_key: unknown, row: { id?: string }) => void written.push(`${table} ${row?.id}`)
     db.posts.hook('creating', count('posts'))
@@ -185,12 +197,42 @@ describe('client projector, signed feeds', () => {
     await expect.poll(async () => (await db.feedChecks.get(feed.url as DocUrl))?.heads).toEqual(A.getHeads(feed.doc()))
     await projector.settled()
     projector.stop()
-    const again = new Projector(repo, db, new RelayAdapter({ url: 'ws://127.0.0.1:9/sync' }))
-    cleanup.push(async () => {
-      await again.settled()
-      again.stop()
-    })
+    const again = restart(repo, db)
     await again.watchNeighbourhood(n.url as DocUrl)
     await expect.poll(() => again.feedChecks.last(feed.url as DocUrl)).toMatchObject({ verified: 0, invalid: [], signed: true })
+  })
+
+  /** A feed with one post, projected, then the app closed. */
+  async function projectedThenClosed() {
+    const { db, repo, projector, n, feed, post } = await setup()
+    post('Aller au marché', 10)
+    await projector.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => titles(db)).toEqual(['Aller au marché'])
+    await projector.settled()
+    projector.stop()
+    return { db, repo, n, feed, post }
+  }
+
+  it('on a cold start, writes nothing for a feed whose version the index holds, and projects it whole at its next change', async () => {
+    const { db, repo, n, feed, post } = await projectedThenClosed()
+    // A row changed behind the projector's back tells whether it is written again.
+    await db.posts.toCollection().modify({ title: 'Pas réécrit' })
+    const again = restart(repo, db)
+    await again.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => again.feedChecks.last(feed.url as DocUrl)).toBeDefined()
+    await again.settled()
+    expect(await titles(db)).toEqual(['Pas réécrit'])
+    post('Promener le chien', 20)
+    await expect.poll(() => titles(db)).toEqual(['Promener le chien', 'Aller au marché'])
+  })
+
+  it('on a cold start, projects again a feed whose rows another version of the projection wrote', async () => {
+    const { db, repo, n, feed } = await projectedThenClosed()
+    expect(await db.projections.get(feed.url as DocUrl)).toMatchObject({ heads: A.getHeads(feed.doc()), version: PROJECTION_VERSION })
+    await db.posts.toCollection().modify({ title: 'Ancienne projection' })
+    await db.projections.toCollection().modify({ version: PROJECTION_VERSION - 1 })
+    const again = restart(repo, db)
+    await again.watchNeighbourhood(n.url as DocUrl)
+    await expect.poll(() => titles(db)).toEqual(['Aller au marché'])
   })
 })

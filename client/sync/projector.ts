@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
 import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHeadsPayload, type Repo } from '@automerge/automerge-repo'
-import { FeedProjectionCache, projectNeighbourhood } from '../../shared/projector.ts'
+import { FeedProjectionCache, PROJECTION_VERSION, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
 import { validVersion } from '../../shared/signed-changes.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
@@ -35,6 +35,8 @@ async function replaceRows<R, K, I>(table: Table<R, K, I>, existing: Collection<
   if (stored.size) await table.bulkDelete([...stored.values()].map((s) => s.key))
   if (changed.length) await table.bulkPut(changed as unknown as I[])
 }
+
+const sameHeads = (a: readonly string[] | undefined, b: readonly string[]): boolean => !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join()
 
 /**
  * Turns document changes into rows of the Dexie index, so the UI can read (and paint on a cold start)
@@ -151,7 +153,8 @@ export class Projector {
     this.#feeds.delete(url)
     await this.feedChecks.forget(url)
     const db = this.#db
-    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes], async () => {
+    await db.transaction('rw', [db.posts, db.answers, db.comments, db.outcomes, db.projections], async () => {
+      await db.projections.delete(url)
       await db.posts.where('feed').equals(url).delete()
       await db.answers.where('feed').equals(url).delete()
       await db.comments.where('feed').equals(url).delete()
@@ -222,12 +225,22 @@ export class Projector {
     // What is shown is the owner's last valid version: changes not signed by them are left out.
     const check = await this.feedChecks.check(url, doc as A.Doc<unknown>)
     if (!check) return
+    const valid = validVersion(doc as A.Doc<unknown>, check)
+    const heads = A.getHeads(valid)
+    const db = this.#db
     let cache = this.#feeds.get(url)
     const first = !cache
+    // Someone else's feed, first seen since the app started, whose rows the index holds for this very
+    // version: nothing to write. Its next change gets a full first projection (the cache is built then).
+    if (first && !this.#own.has(url)) {
+      const held = await db.projections.get(url)
+      if (held?.version === PROJECTION_VERSION && sameHeads(held.heads, heads)) return
+    }
     if (!cache) this.#feeds.set(url, (cache = new FeedProjectionCache(url)))
-    const { projection, changes } = cache.update(validVersion(doc as A.Doc<unknown>, check))
-    const db = this.#db
-    const tables = [db.posts, db.answers, db.comments, db.outcomes]
+    const { projection, changes } = cache.update(valid)
+    const tables = [db.posts, db.answers, db.comments, db.outcomes, db.projections]
+    // Rows and the version they are of change together; the device's own feed (with pending marks) is not recorded.
+    const recordVersion = () => (this.#own.has(url) ? db.projections.delete(url) : db.projections.put({ url, heads, version: PROJECTION_VERSION }))
     if (!first && !this.#own.has(url)) {
       // Someone else's feed seen before: write only the rows this change touched.
       const keys = (ids: readonly string[]) => ids.map((id): [string, string] => [url, id])
@@ -235,6 +248,7 @@ export class Projector {
       const touched = [...changes.rows.map((r) => r.id), ...changes.removed.posts]
       if (!touched.length && !changes.answers.length && !changes.comments.length && !changes.removed.answers.length && !changes.removed.comments.length) return
       await db.transaction('rw', tables, async () => {
+        await recordVersion()
         // Only tables that change are written: every write wakes the live queries reading that table.
         if (changes.removed.posts.length) await db.posts.bulkDelete(keys(changes.removed.posts))
         if (changes.rows.length) await db.posts.bulkPut(changes.rows.map(notPending))
@@ -257,6 +271,7 @@ export class Projector {
     const posts: BoardPost[] = projection.rows.map(pending)
     await db.transaction('rw', tables, async () => {
       // Replace what this feed contributed: rows it no longer has are gone (deleted means deleted).
+      await recordVersion()
       const byFeedAndId = (r: { feed: string; id: string }): [string, string] => [r.feed, r.id]
       await replaceRows(db.posts, db.posts.where('feed').equals(url), posts, byFeedAndId)
       await replaceRows(db.answers, db.answers.where('feed').equals(url), projection.answers.map(pending), byFeedAndId)
