@@ -64,11 +64,27 @@ export function categoryText(category: string): string {
   return key in fr ? t(key) : t('category.other')
 }
 
+/**
+ * One formatter per language and style: making an Intl.DateTimeFormat costs about as much as
+ * rendering a post card (a profile of typing in the search box: 9 of 12 ms of the cards' rendering).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+function dateFormat(style: 'date and time' | 'time'): Intl.DateTimeFormat {
+  const lang = language()
+  const key = `${lang} ${style}`
+  let format = formatters.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', style === 'time' ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' })
+    formatters.set(key, format)
+  }
+  return format
+}
+
 export function formatDate(at: number): string {
-  return new Intl.DateTimeFormat(language() === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at)
+  return dateFormat('date and time').format(at)
 }
 
 /** A time of day: "10:42" / "10:42" (hours and minutes, as a clock shows them). */
 export function formatTime(at: number): string {
-  return new Intl.DateTimeFormat(language() === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short' }).format(at)
+  return dateFormat('time').format(at)
 }
