@@ -71,7 +71,7 @@ export interface ProjectionRow {
   version: number
 }
 
-export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation' | 'vouchedFeeds'
+export type SettingKey = 'language' | 'currentProfile' | 'lastRelaySync' | 'pendingChanges' | 'lastFileImport' | 'lastFileExport' | 'lastDirectSync' | 'invitation' | 'vouchedFeeds' | 'relayTicket'
 export interface Setting {
   key: SettingKey
   value: string | number | null | PendingInvitation | string[]

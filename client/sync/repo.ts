@@ -16,6 +16,8 @@ export interface ClientSyncOptions {
   events?: RelayAdapterOptions['events']
   /** Signs each connection in (client/sync/sign-in.ts); absent for an open relay. */
   signIn?: RelayAdapterOptions['signIn']
+  /** Keeps the relay's sign-in ticket across restarts (client/sync/sign-in.ts `relayTickets`). */
+  tickets?: RelayAdapterOptions['tickets']
   /** Hears what each relay answer's catch-up bundles did (client/sync/heads-digest.ts). */
   onCatchUp?: (report: CatchUpReport) => void
 }
@@ -34,7 +36,7 @@ export interface ClientSync {
  * document it holds with the peers it meets; the relay decides what it serves.
  */
 export function createClientSync(options: ClientSyncOptions): ClientSync {
-  const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn })
+  const relay = new RelayAdapter({ url: options.relayUrl, WebSocket: options.WebSocket, events: options.events, signIn: options.signIn, tickets: options.tickets })
   const network = options.broadcast ? [relay, new BroadcastChannelNetworkAdapter({ channelName: 'placette' })] : [relay]
   const { repo, keepSyncing } = createDeviceRepo({ storage: options.storage, relay, network, onCatchUp: options.onCatchUp })
   return {

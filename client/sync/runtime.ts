@@ -1,7 +1,7 @@
 import type { PlacetteDb } from '../db/db.ts'
 import { createClientSync, relayUrlFor, type ClientSync } from './repo.ts'
 import { Projector } from './projector.ts'
-import { deviceSignIn } from './sign-in.ts'
+import { deviceSignIn, relayTickets } from './sign-in.ts'
 import { IdbStorage } from './idb-storage.ts'
 import { ResilientStorage } from './resilient-storage.ts'
 import type { StorageHealth } from './storage-health.ts'
@@ -20,6 +20,7 @@ export function startRuntime(db: PlacetteDb, health: StorageHealth): Runtime {
     storage: new ResilientStorage(new IdbStorage(DOCS_DB_NAME), health),
     broadcast: true,
     signIn: deviceSignIn(db),
+    tickets: relayTickets(db),
   })
   const projector = new Projector(sync.repo, db, sync.relay, health)
   return { ...sync, projector }

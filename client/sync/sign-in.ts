@@ -6,6 +6,7 @@
 import { signedSyncUrl } from '../../shared/relay-auth.ts'
 import { docIdOf } from '../../shared/ids.ts'
 import type { PendingInvitation, PlacetteDb } from '../db/db.ts'
+import type { TicketStore } from './websocket-adapter.ts'
 
 export function deviceSignIn(db: PlacetteDb) {
   // `ticket`: the relay's challenge for our next connection, from its last answer (shared/relay-auth.ts).
@@ -20,5 +21,23 @@ export function deviceSignIn(db: PlacetteDb) {
     // Nobody to sign in as: connect unsigned. A relay open to all (a closed network) serves us; one that
     // lets in members only says "sign-in required", which the adapter reports as "not connected yet".
     return url
+  }
+}
+
+/**
+ * The relay's ticket for the next sign-in, kept in the index database: opening the app again (from
+ * the home screen, an hour later at most) then signs in without first asking the relay for a challenge,
+ * one request and one round trip fewer. A ticket is single-use and bound to its member, so another
+ * tab that takes it first, or another profile, costs only a fresh challenge.
+ */
+export function relayTickets(db: PlacetteDb): TicketStore {
+  return {
+    take: () =>
+      db.transaction('rw', db.settings, async () => {
+        const kept = (await db.settings.get('relayTicket'))?.value
+        if (kept !== undefined) await db.settings.delete('relayTicket')
+        return typeof kept === 'string' ? kept : undefined
+      }),
+    keep: async (ticket) => void (await db.settings.put({ key: 'relayTicket', value: ticket })),
   }
 }

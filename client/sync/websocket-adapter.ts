@@ -49,6 +49,15 @@ export interface RelayAdapterOptions {
    * when the device has nobody to sign in as. Without it the adapter connects unsigned (open relays).
    */
   signIn?: (url: string, peerId: string, ticket?: string) => Promise<string | undefined>
+  /** Keeps the relay's ticket across restarts of the app, so that its next start signs in without asking for a challenge. */
+  tickets?: TicketStore
+}
+
+/** Where the relay's ticket for the next sign-in waits between two starts of the app. */
+export interface TicketStore {
+  /** The ticket kept, if any; it is no longer kept (a ticket works once). */
+  take(): Promise<string | undefined>
+  keep(ticket: string): Promise<void>
 }
 
 /** A relay's ticket is a short challenge; anything else is not one. */
@@ -76,6 +85,7 @@ export class RelayAdapter extends NetworkAdapter {
   #signIn: RelayAdapterOptions['signIn']
   /** The relay's challenge for our next connection (its answer to our last join), until used. */
   #ticket: string | undefined
+  #tickets: TicketStore | undefined
   #opening = 0
   #events: RelayAdapterOptions['events']
   #socket: WebSocketLike | undefined
@@ -97,6 +107,7 @@ export class RelayAdapter extends NetworkAdapter {
     this.url = options.url
     this.#WebSocket = options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketCtor)
     this.#signIn = options.signIn
+    this.#tickets = options.tickets
     this.#events = options.events ?? (typeof window !== 'undefined' ? window : undefined)
   }
 
@@ -226,34 +237,52 @@ export class RelayAdapter extends NetworkAdapter {
     if (this.#attempt === 0) this.#setConnection({ state: 'connecting', attempt: 0 })
     if (!this.#signIn) return this.#openSocket(this.url)
     const opening = ++this.#opening
-    // The relay's ticket from our last join spares asking it for a challenge first; it works once.
-    const ticket = this.#ticket
+    const signIn = this.#signIn
+    // The relay's ticket from our last join (kept across restarts when there is a store) spares asking
+    // it for a challenge first; it works once.
+    const held = this.#ticket
     this.#ticket = undefined
-    this.#signIn(this.url, this.peerId as string, ticket).then(
-      (url) => {
-        if (opening !== this.#opening || this.#stopped) return
-        if (url) return this.#openSocket(url, !!ticket)
-        this.#markReady()
-        this.#setConnection({ state: 'signed-out' })
-      },
-      // The relay did not give a challenge: unreachable, as far as this device can tell.
-      () => {
-        if (opening === this.#opening) this.#scheduleRetry()
-      },
-    )
+    const kept = this.#tickets ? this.#tickets.take().catch(() => undefined) : Promise.resolve(undefined)
+    kept
+      .then(async (stored) => {
+        const ticket = held ?? stored
+        return { url: await signIn(this.url, this.peerId as string, ticket), ticket }
+      })
+      .then(
+        ({ url, ticket }) => {
+          if (opening !== this.#opening || this.#stopped) return
+          if (url) return this.#openSocket(url, ticket)
+          this.#markReady()
+          this.#setConnection({ state: 'signed-out' })
+        },
+        // The relay did not give a challenge: unreachable, as far as this device can tell.
+        () => {
+          if (opening === this.#opening) this.#scheduleRetry()
+        },
+      )
   }
 
-  #openSocket(url: string, withTicket = false): void {
+  /** `ticket`: the relay's ticket this URL signs, if it does. */
+  #openSocket(url: string, ticket?: string): void {
     let socket: WebSocketLike
+    // A ticket is spent only by a relay that took the socket: one that never opened keeps it for the next try.
+    const unspent = () => {
+      if (!ticket || this.#ticket) return
+      this.#ticket = ticket
+      void this.#tickets?.keep(ticket).catch(() => undefined)
+    }
     try {
       socket = new this.#WebSocket(url)
     } catch {
+      unspent()
       this.#scheduleRetry()
       return
     }
     socket.binaryType = 'arraybuffer'
     this.#socket = socket
+    let opened = false
     socket.addEventListener('open', () => {
+      opened = true
       if (this.#socket !== socket) return
       // The digests may wait (boundedly) for the documents to load: a digest of nothing saves nothing.
       void Promise.resolve()
@@ -268,6 +297,7 @@ export class RelayAdapter extends NetworkAdapter {
       if (this.#socket === socket) this.#receive(event.data)
     })
     socket.addEventListener('close', (event: CloseEvent) => {
+      if (!opened) unspent()
       if (this.#socket !== socket) return
       this.#drop()
       if (event.code === CloseCode.unauthorized && event.reason === 'sign-in required') {
@@ -287,7 +317,7 @@ export class RelayAdapter extends NetworkAdapter {
         this.#retryTimer = setTimeout(() => this.#open(), delay)
         return
       }
-      if (withTicket && event.code === CloseCode.unauthorized && event.reason === 'sign-in expired') {
+      if (ticket && event.code === CloseCode.unauthorized && event.reason === 'sign-in expired') {
         // The ticket was stale (the relay restarted, an hour went by, or another profile signs in now):
         // nothing to tell the person; sign in again at once with a fresh challenge.
         return this.#open()
@@ -335,6 +365,7 @@ export class RelayAdapter extends NetworkAdapter {
       for (const listener of this.#relayOpenListeners) listener(message.senderId as unknown as PeerId, message.peerMetadata)
       const ticket = message.peerMetadata.placetteTicket
       this.#ticket = typeof ticket === 'string' && ticket.length <= MAX_TICKET_CHARS ? ticket : undefined
+      if (this.#ticket) void this.#tickets?.keep(this.#ticket).catch(() => undefined)
       const { placetteDigest: _answers, placetteTicket: _ticket, ...peerMetadata } = message.peerMetadata
       this.emit('peer-candidate', { peerId: message.senderId as unknown as PeerId, peerMetadata: peerMetadata as PeerMetadata })
       return

@@ -18,6 +18,7 @@ import { createNeighbourhoodAs, findOrNot, memberDevice, type MemberDevice } fro
 import { FakeWindow } from '../helpers/app-device.ts'
 import { shutdownStock } from '../helpers/node-client.ts'
 import { createClientSync } from '../../client/sync/repo.ts'
+import type { TicketStore } from '../../client/sync/websocket-adapter.ts'
 
 /**
  * The relay's gatekeeping (DESIGN.md §4), as an authorization matrix: each attacker — most of them the
@@ -152,7 +153,7 @@ describe('the relay lets members in and no one else', () => {
   })
 
   /** A device of a member on the app's sync stack that notes how it signs in and the tickets it is given. */
-  function ticketed(keys: MemberKeys, spoilTickets: () => boolean = () => false) {
+  function ticketed(keys: MemberKeys, spoilTickets: () => boolean = () => false, store?: TicketStore, unreachable: () => boolean = () => false) {
     const asked: string[] = []
     const tickets: string[] = []
     const states: string[] = []
@@ -165,8 +166,10 @@ describe('the relay lets members in and no one else', () => {
         asked.push(ticket ? 'ticket' : 'challenge')
         // A stale ticket: as after a relay restart, or an hour later.
         const challenge = ticket && spoilTickets() ? `${ticket.slice(0, -4)}AAAA` : ticket
-        return signedSyncUrl(url, { peer, n: [docId(nUrl)] }, keys, challenge ? { challenge } : {})
+        // The network failing on the way: nothing listens on port 9.
+        return signedSyncUrl(unreachable() ? 'ws://127.0.0.1:9/sync' : url, { peer, n: [docId(nUrl)] }, keys, challenge ? { challenge } : {})
       },
+      tickets: store,
     })
     clients.push(sync)
     sync.relay.onConnection((c) => states.push(c.state))
@@ -197,6 +200,42 @@ describe('the relay lets members in and no one else', () => {
     expect(asked).toEqual(['challenge', 'ticket', 'ticket', 'challenge'])
     expect(states).not.toContain('refused')
     expect(await findOrNot(sync.repo, referentFeed.url)).toBeDefined()
+  })
+
+  it('signs in at its next start with the ticket its last run kept', async () => {
+    let kept: string | undefined
+    const store: TicketStore = {
+      take: async () => {
+        const ticket = kept
+        kept = undefined
+        return ticket
+      },
+      keep: async (ticket) => void (kept = ticket),
+    }
+    const first = ticketed(referent.keys, undefined, store)
+    await first.opened(1)
+    await waitFor(() => kept !== undefined && kept === first.tickets[0], { message: 'the ticket kept' })
+    await first.sync.close()
+    // The app opened again: it takes the kept ticket, and keeps the relay's next one.
+    const second = ticketed(referent.keys, undefined, store)
+    await second.opened(1)
+    expect([first.asked, second.asked]).toEqual([['challenge'], ['ticket']])
+    expect(second.states).not.toContain('refused')
+    await waitFor(() => kept === second.tickets[0], { message: 'the new ticket kept' })
+  })
+
+  it('keeps a ticket no relay took (the network failed on the way) for the next try', async () => {
+    let down = false
+    const { window, asked, opened } = ticketed(referent.keys, undefined, undefined, () => down)
+    await opened(1)
+    down = true
+    window.set(false)
+    window.set(true)
+    await waitFor(() => asked.length >= 3, { message: 'two tries that fail' })
+    down = false
+    await opened(2)
+    expect(asked[0]).toBe('challenge')
+    expect(asked.slice(1).every((a) => a === 'ticket')).toBe(true)
   })
 
   it('takes a ticket only from the member it was given to', async () => {
