@@ -18,6 +18,8 @@ import type { MemberId } from './ids.ts'
 
 export const AUTH_CHALLENGE_PATH = '/auth/challenge'
 export const AUTH_QUERY = 'auth'
+/** How long the relay honours a ticket (its challenge for a member's next sign-in) after handing it out. */
+export const TICKET_TTL_MS = 3_600_000
 const CONTEXT = 'relay-auth:v1'
 /** A token is small: a URL longer than a few KB is refused by some proxies. */
 export const MAX_AUTH_TOKEN_CHARS = 6000

@@ -3,7 +3,7 @@
  * profile, naming their neighbourhood; or, before joining, as the newcomer of an invitation it holds.
  * With neither, it connects unsigned: served by an open relay, told "sign-in required" by the others.
  */
-import { signedSyncUrl } from '../../shared/relay-auth.ts'
+import { signedSyncUrl, TICKET_TTL_MS } from '../../shared/relay-auth.ts'
 import { docIdOf } from '../../shared/ids.ts'
 import type { PendingInvitation, PlacetteDb } from '../db/db.ts'
 import type { TicketStore } from './websocket-adapter.ts'
@@ -27,17 +27,27 @@ export function deviceSignIn(db: PlacetteDb) {
 /**
  * The relay's ticket for the next sign-in, kept in the index database: opening the app again (from
  * the home screen, an hour later at most) then signs in without first asking the relay for a challenge,
- * one request and one round trip fewer. A ticket is single-use and bound to its member, so another
- * tab that takes it first, or another profile, costs only a fresh challenge.
+ * one request and one round trip fewer. A ticket is single-use and bound to its member, so a spent
+ * one, or another profile's, costs only a fresh challenge.
  */
-export function relayTickets(db: PlacetteDb): TicketStore {
+export function relayTickets(db: PlacetteDb, now = () => Date.now()): TicketStore {
+  // Kept as [ticket, when it came]; one near its hour is left alone (signing it would cost a refusal).
+  const read = async () => {
+    const kept = (await db.settings.get('relayTicket'))?.value
+    return Array.isArray(kept) && kept.length === 2 ? { ticket: kept[0]!, at: Number(kept[1]) } : undefined
+  }
   return {
-    take: () =>
+    kept: async () => {
+      const kept = await read()
+      return kept && now() - kept.at < TICKET_TTL_MS - TICKET_MARGIN_MS ? kept.ticket : undefined
+    },
+    keep: async (ticket) => void (await db.settings.put({ key: 'relayTicket', value: [ticket, String(now())] })),
+    spent: (ticket) =>
       db.transaction('rw', db.settings, async () => {
-        const kept = (await db.settings.get('relayTicket'))?.value
-        if (kept !== undefined) await db.settings.delete('relayTicket')
-        return typeof kept === 'string' ? kept : undefined
+        if ((await read())?.ticket === ticket) await db.settings.delete('relayTicket')
       }),
-    keep: async (ticket) => void (await db.settings.put({ key: 'relayTicket', value: ticket })),
   }
 }
+
+/** A kept ticket is not tried in the last minutes of its hour (the way to the relay takes time too). */
+const TICKET_MARGIN_MS = 5 * 60_000

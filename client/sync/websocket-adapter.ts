@@ -53,11 +53,16 @@ export interface RelayAdapterOptions {
   tickets?: TicketStore
 }
 
-/** Where the relay's ticket for the next sign-in waits between two starts of the app. */
+/**
+ * Where the relay's ticket for the next sign-in waits between two starts of the app. It stays there
+ * until a relay takes it (a start cut short by a reload loses nothing); two tabs may both try it, and
+ * the second then signs in with a fresh challenge.
+ */
 export interface TicketStore {
-  /** The ticket kept, if any; it is no longer kept (a ticket works once). */
-  take(): Promise<string | undefined>
+  kept(): Promise<string | undefined>
   keep(ticket: string): Promise<void>
+  /** A relay took it: forgotten, unless another one replaced it meanwhile. */
+  spent(ticket: string): Promise<void>
 }
 
 /** A relay's ticket is a short challenge; anything else is not one. */
@@ -242,7 +247,7 @@ export class RelayAdapter extends NetworkAdapter {
     // it for a challenge first; it works once.
     const held = this.#ticket
     this.#ticket = undefined
-    const kept = this.#tickets ? this.#tickets.take().catch(() => undefined) : Promise.resolve(undefined)
+    const kept = this.#tickets && !held ? this.#tickets.kept().catch(() => undefined) : Promise.resolve(undefined)
     kept
       .then(async (stored) => {
         const ticket = held ?? stored
@@ -267,9 +272,7 @@ export class RelayAdapter extends NetworkAdapter {
     let socket: WebSocketLike
     // A ticket is spent only by a relay that took the socket: one that never opened keeps it for the next try.
     const unspent = () => {
-      if (!ticket || this.#ticket) return
-      this.#ticket = ticket
-      void this.#tickets?.keep(ticket).catch(() => undefined)
+      if (ticket && !this.#ticket) this.#ticket = ticket
     }
     try {
       socket = new this.#WebSocket(url)
@@ -283,6 +286,7 @@ export class RelayAdapter extends NetworkAdapter {
     let opened = false
     socket.addEventListener('open', () => {
       opened = true
+      if (ticket) void this.#tickets?.spent(ticket).catch(() => undefined)
       if (this.#socket !== socket) return
       // The digests may wait (boundedly) for the documents to load: a digest of nothing saves nothing.
       void Promise.resolve()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CHALLENGE_TTL_MS, Challenges, TICKET_TTL_MS } from './challenges.ts'
+import { CHALLENGE_TTL_MS, Challenges } from './challenges.ts'
+import { TICKET_TTL_MS } from '../../shared/relay-auth.ts'
 
 function clocked() {
   const clock = { now: 1_800_000_000_000 }

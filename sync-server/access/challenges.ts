@@ -10,9 +10,9 @@
  * challenge and ticket; the app then asks for a fresh challenge at once.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { TICKET_TTL_MS } from '../../shared/relay-auth.ts'
 
 export const CHALLENGE_TTL_MS = 120_000
-export const TICKET_TTL_MS = 3_600_000
 /** The first part of a ticket, which a challenge's time (base 36 digits) never is. */
 const TICKET = 't'
 

@@ -205,12 +205,9 @@ describe('the relay lets members in and no one else', () => {
   it('signs in at its next start with the ticket its last run kept', async () => {
     let kept: string | undefined
     const store: TicketStore = {
-      take: async () => {
-        const ticket = kept
-        kept = undefined
-        return ticket
-      },
+      kept: async () => kept,
       keep: async (ticket) => void (kept = ticket),
+      spent: async (ticket) => void (kept = kept === ticket ? undefined : kept),
     }
     const first = ticketed(referent.keys, undefined, store)
     await first.opened(1)
