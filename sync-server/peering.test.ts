@@ -1,5 +1,4 @@
-import { next as A } from '@automerge/automerge'
-import { Repo, type DocumentId, type PeerId } from '@automerge/automerge-repo'
+import type { DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { parseClientMessage } from '../shared/protocol.ts'
