@@ -80,7 +80,8 @@ export interface AppStore {
   restoreProfile(bytes: Uint8Array): Promise<{ name: string; neighbourhood: string }>
   /**
    * The current screen has its content: the engine (Automerge and sync) loads once that is painted,
-   * rather than competing with it. Screens that do not call it get the engine a second after start.
+   * rather than competing with it (the board calls it, the layout for every other screen). Should
+   * nothing call it, the engine starts a second after the store.
    */
   screenShown(): void
   /** Whether this device manages to write (a full device keeps what it has in memory and retries). */
@@ -175,7 +176,7 @@ export async function createAppStore(): Promise<AppStore> {
     startEngine()
     return engine
   }
-  // A screen that does not say it is shown (only the board does) gets the engine a second after start.
+  // Should no screen say it is shown, the engine starts a second after the store all the same.
   setTimeout(startEngine, ENGINE_AT_LATEST_MS)
   let shown = false
 

@@ -1,4 +1,4 @@
-import { Show, type ParentProps } from 'solid-js'
+import { Show, onMount, type ParentProps } from 'solid-js'
 import { A, useLocation } from '@solidjs/router'
 import { t } from '../i18n/index.ts'
 import { useApp } from '../stores/app.tsx'
@@ -10,6 +10,11 @@ import { DirectAsk } from '../components/DirectAsk.tsx'
 export function Layout(props: ParentProps) {
   const app = useApp()
   const location = useLocation()
+  // The engine (Automerge, sync) loads once the first screen is painted: the board says when its first
+  // page is (client/views/Board.tsx); every other screen is there with its frame.
+  onMount(() => {
+    if (!(location.pathname === '/' && app.profile())) app.screenShown()
+  })
   // A neighbour's request to link directly is shown on every page; the link itself everywhere but /direct.
   const directLink = () => {
     const link = app.direct.relayLink()
