@@ -28,6 +28,7 @@ import * as A from '@automerge/automerge'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base64urlnopad, utf8 } from '@scure/base'
 import { sign, verify } from './identity.ts'
+import { sameHeads } from './heads.ts'
 
 export const FEED_CHANGE_CONTEXT = 'feed-change'
 /** How a signed change's message starts; the rest is the signature, base64url. */
@@ -116,10 +117,6 @@ export function changeSigned<T>(
     const fresh = make()
     return fresh ? A.applyChanges(doc, [fresh])[0] : doc
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join() === [...b].sort().join()
 }
 
 /** What a check of a feed found; kept by the client so a cold start checks only what is new. */

@@ -29,6 +29,7 @@ import type { DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 import type { Logger } from './log.ts'
 import { isUpstreamPeer } from './peering.ts'
 import type { PersistedHeadsReport } from './persisted-heads.ts'
+import { sameHeads } from '../shared/heads.ts'
 
 export interface EvictionPolicy {
   /** A document untouched this long, that no client is syncing, is evicted; 0: never for idleness. */
@@ -87,7 +88,6 @@ export interface EvictorOptions {
   now?: () => number
 }
 
-const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
 
 /** Watches a relay's repo and evicts its idle documents (see the file comment). */
 export class DocumentEvictor {

@@ -39,6 +39,7 @@ import { announcesFeature } from '../shared/persisted-heads.ts'
 import type { Logger } from './log.ts'
 import type { PersistedHeadsReport } from './persisted-heads.ts'
 import { onEachDocument } from '../shared/repo-workarounds.ts'
+import { sameHeads } from '../shared/heads.ts'
 
 /** What the responder reads of a joining client's metadata. */
 export interface JoinerMetadata {
@@ -58,7 +59,6 @@ export interface DigestResponderOptions {
 const ALL_BUCKETS = 2 ** DIGEST_BUCKETS - 1
 /** Heads as Automerge gives them (hex), as persisted-heads.ts keeps them; `handle.heads()` is base58. */
 const hexHeads = (handle: DocHandle<unknown>): string[] => A.getHeads(handle.doc() as A.Doc<unknown>)
-const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
 
 export class DigestResponder {
   readonly #repo: Repo

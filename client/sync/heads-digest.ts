@@ -45,6 +45,7 @@ import {
 import { announcesFeature, PERSISTED_HEADS_FEATURE } from '../../shared/persisted-heads.ts'
 import { parseCatchUp, unpackHeads, type CatchUpDocument } from '../../shared/catch-up.ts'
 import type { RelayAdapter } from './websocket-adapter.ts'
+import { sameHeads } from '../../shared/heads.ts'
 
 /** How long a join waits for the documents to load before its digest sums up what is loaded. */
 export const LOAD_WAIT_MS = 3000
@@ -73,7 +74,6 @@ export interface CatchUpReport {
 }
 
 const hexHeads = (handle: DocHandle<unknown>): string[] => A.getHeads(handle.doc() as A.Doc<unknown>)
-const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((h) => b.includes(h))
 
 /**
  * @example

@@ -3,6 +3,7 @@ import { decodeHeads, type AutomergeUrl, type DocHandle, type DocHandleRemoteHea
 import { FeedProjectionCache, PROJECTION_VERSION, projectNeighbourhood } from '../../shared/projector.ts'
 import type { DocUrl } from '../../shared/ids.ts'
 import { validVersion } from '../../shared/signed-changes.ts'
+import { sameHeads } from '../../shared/heads.ts'
 import type { NeighbourhoodDoc } from '../../shared/schema/neighbourhood.ts'
 import { FeedChecks } from './feed-checks.ts'
 import type { Collection, Table } from 'dexie'
@@ -35,8 +36,6 @@ async function replaceRows<R, K, I>(table: Table<R, K, I>, existing: Collection<
   if (stored.size) await table.bulkDelete([...stored.values()].map((s) => s.key))
   if (changed.length) await table.bulkPut(changed as unknown as I[])
 }
-
-const sameHeads = (a: readonly string[] | undefined, b: readonly string[]): boolean => !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join()
 
 /**
  * Turns document changes into rows of the Dexie index, so the UI can read (and paint on a cold start)
