@@ -59,12 +59,11 @@ export function indexedPosts(page: Page): Promise<number> {
  * Builds (or reuses) the app, puts a board of `posts` posts on a fresh relay and fills a fresh
  * Chromium device with it; `initScript` runs in every page before the app's own scripts. The page is
  * left on the board, online, with the app done writing. `name` prefixes the progress lines. With
- * `build` another build of the app is served (to compare two versions side by side). With
  * `viaProxy` the page is opened through a counting proxy in front of the relay, so that everything the
  * app sends and receives (its page, the sign-in challenge, its sync) crosses it.
  */
-export async function fillDevice(ctx: RunContext, name: string, posts: number, initScript?: () => void, device: { viaProxy?: boolean; build?: AppBuild } = {}): Promise<FilledDevice> {
-  const build = device.build ?? (await ensureAppBuild(ctx.root, ctx.log))
+export async function fillDevice(ctx: RunContext, name: string, posts: number, initScript?: () => void, device: { viaProxy?: boolean } = {}): Promise<FilledDevice> {
+  const build = await ensureAppBuild(ctx.root, ctx.log)
   const options = boardOptions(`catch-up-${posts}`, posts, ctx.quick ? { members: 20 } : {})
   const board = generateBoard(options)
   ctx.log(`${name}: building the ${posts}-post board (cached after the first time)`)
